@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Every setting the process reads, with its default. Errors name the variable. */
+
+const DEFAULT_INSTRUCTIONS = [
+  'You are a friendly, concise receptionist answering the phone.',
+  'Speak naturally, in short sentences, as a person would on a call.',
+  'If you did not catch something, ask the caller to repeat it.',
+].join(' ');
+
+const DEFAULT_GREETING = 'Hello! Thanks for calling. How can I help you today?';
+
+/** An unset variable and an empty one both mean "use the default", except where empty has its own meaning. */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const integer = (fallback: number, min: number, max: number) =>
+  optionalText.pipe(z.coerce.number<string | undefined>().int().min(min).max(max).default(fallback));
+
+const decimal = (fallback: number, min: number, max: number) =>
+  optionalText.pipe(z.coerce.number<string | undefined>().min(min).max(max).default(fallback));
+
+const httpsUrl = optionalText.pipe(
+  z
+    .url({ protocol: /^https$/, error: 'must be an https:// URL, e.g. https://your-domain.ngrok.app' })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
+);
+
+const EnvSchema = z.object({
+  PORT: integer(3000, 0, 65535),
+  PUBLIC_URL: httpsUrl,
+  TWILIO_ACCOUNT_SID: optionalText.pipe(
+    z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex characters').optional(),
+  ),
+  TWILIO_AUTH_TOKEN: optionalText,
+  OPENAI_API_KEY: z
+    .string({ error: 'is required: your OpenAI API key (sk-...)' })
+    .trim()
+    .min(1, 'is required: your OpenAI API key (sk-...)'),
+  OPENAI_BASE_URL: optionalText.pipe(z.url({ error: 'must be a URL such as https://api.openai.com/v1' }).optional()),
+  OPENAI_REALTIME_MODEL: optionalText.pipe(z.string().default('gpt-realtime')),
+  AGENT_INSTRUCTIONS: optionalText,
+  AGENT_INSTRUCTIONS_FILE: optionalText,
+  AGENT_VOICE: optionalText.pipe(z.string().default('marin')),
+  // Unset means the default greeting; set-but-empty means "wait for the caller to speak first".
+  AGENT_GREETING: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? DEFAULT_GREETING : v.trim())),
+  AUDIO_MODE: optionalText.pipe(z.enum(['pcm16', 'passthrough']).default('pcm16')),
+  VAD_THRESHOLD: decimal(0.5, 0, 1),
+  VAD_PREFIX_PADDING_MS: integer(300, 0, 5000),
+  VAD_SILENCE_MS: integer(500, 100, 5000),
+  NOISE_REDUCTION: optionalText.pipe(z.enum(['near_field', 'far_field', 'off']).default('near_field')),
+  TRANSCRIPTION_MODEL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? 'gpt-4o-mini-transcribe' : v.trim())),
+  TRANSCRIPTION_LANGUAGE: optionalText,
+  LOG_LEVEL: optionalText.pipe(z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info')),
+  LOG_FORMAT: optionalText.pipe(z.enum(['json', 'pretty']).optional()),
+  NODE_ENV: optionalText,
+});
+
+export type AudioMode = 'pcm16' | 'passthrough';
+
+export interface Persona {
+  instructions: string;
+  voice: string;
+  /** Empty: the agent waits for the caller to speak first. */
+  greeting: string;
+}
+
+export interface Config {
+  port: number;
+  /** Twilio is enabled only when all three are set; otherwise Twilio calls are refused. */
+  twilio: { publicUrl: string; accountSid: string; authToken: string } | undefined;
+  openai: { apiKey: string; baseURL: string | undefined; model: string };
+  persona: Persona;
+  audioMode: AudioMode;
+  vad: { threshold: number; prefixPaddingMs: number; silenceMs: number };
+  noiseReduction: 'near_field' | 'far_field' | 'off';
+  /** Empty model: input transcription is off. */
+  transcription: { model: string; language: string | undefined };
+  log: { level: 'error' | 'warn' | 'info' | 'debug' | 'silent'; format: 'json' | 'pretty' };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'} ${describeIssue(i)}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+
+  const twilioParts = { PUBLIC_URL: e.PUBLIC_URL, TWILIO_ACCOUNT_SID: e.TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN: e.TWILIO_AUTH_TOKEN };
+  const missingTwilio = Object.entries(twilioParts).filter(([, v]) => v === undefined).map(([k]) => k);
+  if (missingTwilio.length > 0 && missingTwilio.length < 3) {
+    problems.push(`${missingTwilio.join(', ')} must be set too: Twilio calls need PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN together`);
+  }
+
+  let instructions = e.AGENT_INSTRUCTIONS ?? DEFAULT_INSTRUCTIONS;
+  if (e.AGENT_INSTRUCTIONS_FILE) {
+    try {
+      instructions = readFileSync(e.AGENT_INSTRUCTIONS_FILE, 'utf8').trim();
+      if (!instructions) problems.push(`AGENT_INSTRUCTIONS_FILE ${e.AGENT_INSTRUCTIONS_FILE} is empty`);
+    } catch (err) {
+      problems.push(`AGENT_INSTRUCTIONS_FILE cannot be read: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    port: e.PORT,
+    twilio:
+      missingTwilio.length === 0
+        ? { publicUrl: e.PUBLIC_URL!, accountSid: e.TWILIO_ACCOUNT_SID!, authToken: e.TWILIO_AUTH_TOKEN! }
+        : undefined,
+    openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL, model: e.OPENAI_REALTIME_MODEL },
+    persona: { instructions, voice: e.AGENT_VOICE, greeting: e.AGENT_GREETING },
+    audioMode: e.AUDIO_MODE,
+    vad: { threshold: e.VAD_THRESHOLD, prefixPaddingMs: e.VAD_PREFIX_PADDING_MS, silenceMs: e.VAD_SILENCE_MS },
+    noiseReduction: e.NOISE_REDUCTION,
+    transcription: { model: e.TRANSCRIPTION_MODEL, language: e.TRANSCRIPTION_LANGUAGE },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty') },
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value') return `must be one of: ${issue.values.join(', ')}`;
+  if (issue.code === 'too_small') return `must be at least ${issue.minimum}`;
+  if (issue.code === 'too_big') return `must be at most ${issue.maximum}`;
+  if (issue.code === 'invalid_type' && issue.expected === 'number') return 'must be a number';
+  return issue.message;
+}

@@ -1,0 +1,47 @@
+import type { RealtimeAudioFormats, RealtimeSessionCreateRequest, ResponseCreateEvent } from 'openai/resources/realtime/realtime';
+import type { Config } from '../config';
+
+export type SessionSettings = Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription'>;
+
+/**
+ * The session.update body for a phone call. In pcm16 mode we transcode (callers' speech is recognised
+ * better from PCM16 24 kHz); in passthrough mode Twilio's μ-law goes to the model untouched.
+ */
+export function phoneSession(settings: SessionSettings): RealtimeSessionCreateRequest {
+  const format: RealtimeAudioFormats =
+    settings.audioMode === 'passthrough' ? { type: 'audio/pcmu' } : { type: 'audio/pcm', rate: 24000 };
+  const { model, language } = settings.transcription;
+  return {
+    type: 'realtime',
+    instructions: settings.persona.instructions,
+    output_modalities: ['audio'],
+    audio: {
+      input: {
+        format,
+        // Both are off unless sent.
+        ...(settings.noiseReduction === 'off' ? {} : { noise_reduction: { type: settings.noiseReduction } }),
+        ...(model ? { transcription: { model, ...(language ? { language } : {}) } } : {}),
+        turn_detection: {
+          type: 'server_vad',
+          threshold: settings.vad.threshold,
+          prefix_padding_ms: settings.vad.prefixPaddingMs,
+          silence_duration_ms: settings.vad.silenceMs,
+          create_response: true,
+          // The server cancels its own response when the caller talks over it; we clear Twilio and truncate.
+          interrupt_response: true,
+        },
+      },
+      output: { format, voice: settings.persona.voice },
+    },
+  };
+}
+
+/** Asks the model to open the call with the configured greeting. */
+export function greetingResponse(greeting: string): ResponseCreateEvent {
+  return {
+    type: 'response.create',
+    response: {
+      instructions: `Greet the caller now by saying exactly this, and nothing more: "${greeting}"`,
+    },
+  };
+}

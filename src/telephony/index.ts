@@ -1,0 +1,3 @@
+export { parseTwilioMessage, outbound, type TwilioMessage, type TwilioStart, type ParseResult } from './mediaStream';
+export { connectStreamTwiml, sayAndHangUpTwiml, mediaStreamUrl } from './twiml';
+export { isSignedByTwilio } from './signature';
