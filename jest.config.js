@@ -4,7 +4,6 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // Type checking runs once in `npm test` (tsc --noEmit); ts-jest only transpiles.
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  // Type checking runs once in `npm test` (tsc --noEmit); with isolatedModules ts-jest only transpiles.
   testTimeout: 20000,
 };

@@ -1,0 +1,89 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+
+const minimal = { OPENAI_API_KEY: 'sk-test' };
+const twilio = {
+  PUBLIC_URL: 'https://agent.example.test/',
+  TWILIO_ACCOUNT_SID: `AC${'a'.repeat(32)}`,
+  TWILIO_AUTH_TOKEN: 'token',
+};
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('needs only OPENAI_API_KEY and defaults everything else', () => {
+    const config = loadConfig(minimal);
+    expect(config).toMatchObject({
+      port: 3000,
+      twilio: undefined,
+      openai: { apiKey: 'sk-test', baseURL: undefined, model: 'gpt-realtime' },
+      persona: { voice: 'marin', greeting: expect.stringMatching(/\w/) },
+      audioMode: 'pcm16',
+      vad: { threshold: 0.5, prefixPaddingMs: 300, silenceMs: 500 },
+      transcription: { model: 'gpt-4o-mini-transcribe' },
+      log: { level: 'info', format: 'pretty' },
+    });
+    expect(config.persona.instructions).toMatch(/receptionist/);
+  });
+
+  it('names a missing API key', () => {
+    expect(problemsOf({})).toEqual([expect.stringMatching(/^OPENAI_API_KEY is required/)]);
+    expect(problemsOf({ OPENAI_API_KEY: '  ' })).toEqual([expect.stringMatching(/^OPENAI_API_KEY/)]);
+  });
+
+  it('names each invalid setting and what it expects', () => {
+    const problems = problemsOf({ ...minimal, PORT: 'eighty', AUDIO_MODE: 'mp3', VAD_THRESHOLD: '2', PUBLIC_URL: 'http://x.test' });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PORT must be a number/),
+        expect.stringMatching(/^AUDIO_MODE must be one of: pcm16, passthrough/),
+        expect.stringMatching(/^VAD_THRESHOLD must be at most 1/),
+        expect.stringMatching(/^PUBLIC_URL must be an https:\/\/ URL/),
+      ]),
+    );
+  });
+
+  it('enables Twilio only with all three settings, and refuses a partial set', () => {
+    expect(loadConfig({ ...minimal, ...twilio }).twilio).toEqual({
+      publicUrl: 'https://agent.example.test',
+      accountSid: twilio.TWILIO_ACCOUNT_SID,
+      authToken: 'token',
+    });
+    expect(problemsOf({ ...minimal, PUBLIC_URL: twilio.PUBLIC_URL })).toEqual([
+      expect.stringMatching(/TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN must be set too/),
+    ]);
+    expect(problemsOf({ ...minimal, ...twilio, TWILIO_ACCOUNT_SID: 'AC1' })).toEqual([
+      expect.stringMatching(/^TWILIO_ACCOUNT_SID must look like AC/),
+    ]);
+  });
+
+  it('treats an empty greeting as "wait for the caller"', () => {
+    expect(loadConfig({ ...minimal, AGENT_GREETING: '' }).persona.greeting).toBe('');
+    expect(loadConfig({ ...minimal, AGENT_GREETING: ' Hi there. ' }).persona.greeting).toBe('Hi there.');
+  });
+
+  it('reads the persona from a file, which wins over AGENT_INSTRUCTIONS', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'persona-')), 'persona.md');
+    writeFileSync(file, 'You are Ada, the dentist office assistant.\n');
+    const config = loadConfig({ ...minimal, AGENT_INSTRUCTIONS: 'ignored', AGENT_INSTRUCTIONS_FILE: file });
+    expect(config.persona.instructions).toBe('You are Ada, the dentist office assistant.');
+    expect(problemsOf({ ...minimal, AGENT_INSTRUCTIONS_FILE: '/nope/persona.md' })).toEqual([
+      expect.stringMatching(/^AGENT_INSTRUCTIONS_FILE cannot be read/),
+    ]);
+  });
+
+  it('logs JSON in production', () => {
+    expect(loadConfig({ ...minimal, NODE_ENV: 'production' }).log.format).toBe('json');
+    expect(loadConfig({ ...minimal, NODE_ENV: 'production', LOG_FORMAT: 'pretty' }).log.format).toBe('pretty');
+  });
+});
