@@ -1,0 +1,612 @@
+/**
+ * The fake Realtime server, driven by the real SDK client over TLS — the way the product talks to it.
+ */
+import OpenAI from 'openai';
+import { OpenAIRealtimeWS } from 'openai/realtime/ws';
+import type { OpenAIRealtimeError } from 'openai/realtime/internal-base';
+import type {
+  RealtimeServerEvent,
+  ResponseAudioDeltaEvent,
+  ResponseDoneEvent,
+} from 'openai/resources/realtime/realtime';
+import { mulaw } from 'alawmulaw';
+import { performance } from 'node:perf_hooks';
+import { FakeRealtimeServer, makeTone, type FakeRealtimeOptions, type FakeSession } from './fakeRealtime';
+
+// ───────────── harness ─────────────
+
+interface Client {
+  rt: OpenAIRealtimeWS;
+  events: RealtimeServerEvent[];
+  /** performance.now() at which each event arrived, parallel to `events`. */
+  times: number[];
+  errors: OpenAIRealtimeError[];
+  socketClosed: Promise<number>;
+  /** First event (from index `since`) matching, waiting for it if needed. */
+  until<T extends RealtimeServerEvent['type']>(
+    type: T,
+    pred?: (e: Extract<RealtimeServerEvent, { type: T }>) => boolean,
+    since?: number,
+    timeoutMs?: number,
+  ): Promise<Extract<RealtimeServerEvent, { type: T }>>;
+  untilError(pred?: (e: OpenAIRealtimeError) => boolean, since?: number, timeoutMs?: number): Promise<OpenAIRealtimeError>;
+}
+
+const servers: FakeRealtimeServer[] = [];
+const clients: Client[] = [];
+
+async function startServer(options: FakeRealtimeOptions = {}): Promise<FakeRealtimeServer> {
+  const server = await FakeRealtimeServer.start({ speedup: 10, ...options });
+  servers.push(server);
+  return server;
+}
+
+function connect(server: FakeRealtimeServer, model = 'gpt-realtime'): Client {
+  const rt = new OpenAIRealtimeWS(
+    { model, options: { ca: server.ca } },
+    new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL }),
+  );
+  const events: RealtimeServerEvent[] = [];
+  const times: number[] = [];
+  const errors: OpenAIRealtimeError[] = [];
+  const listeners = new Set<() => void>();
+  const poke = (): void => {
+    for (const l of [...listeners]) l();
+  };
+  rt.on('event', (e) => {
+    events.push(e);
+    times.push(performance.now());
+    poke();
+  });
+  rt.on('error', (e) => {
+    errors.push(e);
+    poke();
+  });
+  const socketClosed = new Promise<number>((resolve) => {
+    rt.socket.on('close', (code) => {
+      resolve(code);
+      poke();
+    });
+  });
+  function waitFor<R>(find: () => R | undefined, what: string, timeoutMs: number): Promise<R> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = find();
+        if (found !== undefined) {
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        }
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`timed out waiting for ${what}; got ${events.map((e) => e.type).join(', ')}`));
+      }, timeoutMs);
+      listeners.add(check);
+      check();
+    });
+  }
+  const client: Client = {
+    rt,
+    events,
+    times,
+    errors,
+    socketClosed,
+    until(type, pred, since = 0, timeoutMs = 5000) {
+      return waitFor(
+        () =>
+          events.slice(since).find((e) => e.type === type && (!pred || pred(e as never))) as
+            | Extract<RealtimeServerEvent, { type: typeof type }>
+            | undefined,
+        type,
+        timeoutMs,
+      );
+    },
+    untilError(pred, since = 0, timeoutMs = 5000) {
+      return waitFor(() => errors.slice(since).find((e) => !pred || pred(e)), 'an error', timeoutMs);
+    },
+  };
+  clients.push(client);
+  return client;
+}
+
+async function connected(server: FakeRealtimeServer): Promise<{ c: Client; s: FakeSession }> {
+  const c = connect(server);
+  const [s] = await Promise.all([server.nextSession(), c.until('session.created')]);
+  return { c, s };
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) {
+    if (c.rt.socket.readyState === c.rt.socket.OPEN) c.rt.close();
+  }
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function pcm16Base64(samples: Int16Array): string {
+  const buf = Buffer.alloc(samples.length * 2);
+  samples.forEach((v, i) => buf.writeInt16LE(v, i * 2));
+  return buf.toString('base64');
+}
+
+function decodePcm16(b64: string): Int16Array {
+  const buf = Buffer.from(b64, 'base64');
+  const out = new Int16Array(buf.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = buf.readInt16LE(i * 2);
+  return out;
+}
+
+/** Sends audio as 20 ms appends, like a bridge forwarding Twilio frames. */
+function appendPcm24k(c: Client, samples: Int16Array): void {
+  for (let i = 0; i < samples.length; i += 480) {
+    c.rt.send({ type: 'input_audio_buffer.append', audio: pcm16Base64(samples.subarray(i, i + 480)) });
+  }
+}
+
+const silence = (ms: number, rate = 24000): Int16Array => new Int16Array((ms * rate) / 1000);
+const tone = (ms: number, rate = 24000): Int16Array => {
+  const t = makeTone(300, (ms * rate) / 1000, rate);
+  return t;
+};
+const concat = (...parts: Int16Array[]): Int16Array => {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+
+const types = (events: RealtimeServerEvent[]): string[] => events.map((e) => e.type);
+const audioDeltas = (c: Client, responseId: string): ResponseAudioDeltaEvent[] =>
+  c.events.filter((e): e is ResponseAudioDeltaEvent => e.type === 'response.output_audio.delta' && e.response_id === responseId);
+
+// ───────────── tests ─────────────
+
+describe('FakeRealtimeServer: connection', () => {
+  test('serves wss with a throwaway certificate; session.created carries a plausible GA session', async () => {
+    const server = await startServer();
+    expect(server.baseURL).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/v1$/);
+    expect(server.ca).toContain('BEGIN CERTIFICATE');
+
+    const c = connect(server, 'gpt-realtime-mini');
+    const created = await c.until('session.created');
+    const s = await server.nextSession();
+
+    expect(c.rt.url.toString()).toBe(`${server.baseURL.replace('https', 'wss')}/realtime?model=gpt-realtime-mini`);
+    expect(s.model).toBe('gpt-realtime-mini');
+    expect(s.authorization).toBe('Bearer sk-test');
+    expect(s.sessionConfig).toBeUndefined();
+    expect(created.session).toMatchObject({
+      type: 'realtime',
+      id: expect.stringMatching(/^sess_/),
+      expires_at: expect.any(Number),
+      audio: {
+        input: { format: { type: 'audio/pcm', rate: 24000 }, turn_detection: { type: 'server_vad' } },
+        output: { format: { type: 'audio/pcm', rate: 24000 } },
+      },
+    });
+    expect(c.errors).toEqual([]);
+  });
+
+  test('nextSession hands out sessions in order; client close resolves session.closed; drop gives 1006', async () => {
+    const server = await startServer();
+    const a = connect(server);
+    await a.until('session.created');
+    const b = connect(server);
+    await b.until('session.created');
+    const sa = await server.nextSession();
+    const sb = await server.nextSession();
+    expect(server.sessions).toEqual([sa, sb]);
+    const third = server.nextSession(); // not yet connected
+    const c = connect(server);
+    const sc = await third;
+    expect(server.sessions[2]).toBe(sc);
+    await c.until('session.created');
+
+    a.rt.close();
+    await expect(sa.closed).resolves.toMatchObject({ code: 1000, at: expect.any(Number) });
+
+    sb.drop();
+    await expect(b.socketClosed).resolves.toBe(1006);
+    await expect(sb.closed).resolves.toMatchObject({ code: 1006 });
+  });
+
+  test('refuses a wrong path and lets a test refuse the upgrade (e.g. 401)', async () => {
+    const server = await startServer({
+      refuseUpgrade: (info) => (info.authorization === 'Bearer sk-bad' ? { status: 401, body: 'Incorrect API key provided' } : undefined),
+    });
+    const bad = new OpenAIRealtimeWS(
+      { model: 'gpt-realtime', options: { ca: server.ca } },
+      new OpenAI({ apiKey: 'sk-bad', baseURL: server.baseURL }),
+    );
+    const errors: OpenAIRealtimeError[] = [];
+    bad.on('error', (e) => errors.push(e));
+    await new Promise<void>((resolve) => bad.socket.on('close', () => resolve()));
+    expect(errors.map((e) => e.message).join('\n')).toContain('401');
+
+    const wrongPath = new OpenAIRealtimeWS(
+      { model: 'gpt-realtime', options: { ca: server.ca } },
+      new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL.replace('/v1', '/v2') }),
+    );
+    const errors2: OpenAIRealtimeError[] = [];
+    wrongPath.on('error', (e) => errors2.push(e));
+    await new Promise<void>((resolve) => wrongPath.socket.on('close', () => resolve()));
+    expect(errors2.map((e) => e.message).join('\n')).toContain('404');
+    expect(server.sessions).toHaveLength(0);
+    expect(server.upgrades.map((u) => u.path)).toEqual(['/v1/realtime', '/v2/realtime']);
+  });
+});
+
+describe('FakeRealtimeServer: session.update', () => {
+  test('merges only the fields sent (deep-merging audio.input/output) and replies with the full session', async () => {
+    const server = await startServer();
+    const { c, s } = await connected(server);
+
+    c.rt.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        instructions: 'You are a phone agent.',
+        audio: {
+          input: {
+            format: { type: 'audio/pcmu' },
+            transcription: { model: 'gpt-4o-mini-transcribe' },
+            turn_detection: { type: 'server_vad', silence_duration_ms: 700 },
+          },
+          output: { format: { type: 'audio/pcmu' } },
+        },
+      },
+    });
+    const u1 = await c.until('session.updated');
+    expect(u1.session).toMatchObject({
+      type: 'realtime',
+      instructions: 'You are a phone agent.',
+      audio: {
+        input: {
+          format: { type: 'audio/pcmu' },
+          transcription: { model: 'gpt-4o-mini-transcribe' },
+          turn_detection: {
+            type: 'server_vad',
+            silence_duration_ms: 700,
+            prefix_padding_ms: 300,
+            create_response: true,
+            interrupt_response: true,
+          },
+        },
+        output: { format: { type: 'audio/pcmu' }, voice: 'alloy' }, // voice kept from the defaults
+      },
+    });
+    expect(s.sessionConfig).toEqual(u1.session);
+
+    const n = c.events.length;
+    c.rt.send({ type: 'session.update', session: { type: 'realtime', audio: { output: { voice: 'marin' } } } });
+    const u2 = await c.until('session.updated', undefined, n);
+    expect(u2.session).toMatchObject({
+      instructions: 'You are a phone agent.',
+      audio: { input: { format: { type: 'audio/pcmu' } }, output: { format: { type: 'audio/pcmu' }, voice: 'marin' } },
+    });
+  });
+
+  test('a session.update without session.type is rejected with the real error and changes nothing', async () => {
+    const server = await startServer();
+    const { c, s } = await connected(server);
+    // The SDK's types require session.type, so this is what an untyped caller would send.
+    c.rt.socket.send(JSON.stringify({ type: 'session.update', session: { instructions: 'x' } }));
+    const err = await c.untilError();
+    expect(err.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'missing_required_parameter',
+      param: 'session.type',
+      message: "Missing required parameter: 'session.type'.",
+    });
+    expect(err.event_id).toMatch(/^event_/);
+    expect(s.errorsSent).toEqual([{ code: 'missing_required_parameter', message: "Missing required parameter: 'session.type'." }]);
+    expect(s.sessionConfig).toBeUndefined();
+    expect(c.events.some((e) => e.type === 'session.updated')).toBe(false);
+  });
+});
+
+describe('FakeRealtimeServer: responses', () => {
+  test('response.create streams the reply as PCM16 24 kHz deltas, faster than real time, in protocol order', async () => {
+    const server = await startServer({
+      speedup: 10,
+      reply: () => ({ text: 'One two three four five six.', toneHz: 440, durationMs: 1000 }),
+    });
+    const { c, s } = await connected(server);
+    const t0 = performance.now();
+    c.rt.send({ type: 'response.create' });
+    const done = await c.until('response.done');
+    const elapsed = performance.now() - t0;
+    const rid = done.response.id!;
+
+    const deltas = audioDeltas(c, rid);
+    const chunks = deltas.map((d) => decodePcm16(d.delta));
+    const totalSamples = chunks.reduce((n, x) => n + x.length, 0);
+    const totalMs = totalSamples / 24;
+    expect(Math.abs(totalMs - 1000)).toBeLessThanOrEqual(100); // ±1 delta
+    expect(chunks.slice(0, -1).every((x) => x.length === 2400)).toBe(true);
+    expect(chunks[chunks.length - 1]!.length % 3).not.toBe(0); // leftover handling gets exercised
+    // The audio is the tone: peak ~0.3 FS.
+    const peak = Math.max(...chunks.map((x) => Math.max(...x.map(Math.abs))));
+    expect(peak / 32768).toBeGreaterThan(0.27);
+    expect(peak / 32768).toBeLessThan(0.33);
+
+    // Streamed faster than real time, but spread out by the timer (not dumped at once).
+    expect(elapsed).toBeLessThan(1000);
+    const deltaTimes = c.events
+      .map((e, i) => (e.type === 'response.output_audio.delta' ? c.times[i]! : -1))
+      .filter((t) => t >= 0);
+    expect(deltaTimes[deltaTimes.length - 1]! - deltaTimes[0]!).toBeGreaterThan(((deltas.length - 1) * 10) / 2);
+
+    // Protocol order.
+    const seq = types(c.events).filter((t) => t.startsWith('response.') && !t.endsWith('.delta'));
+    expect(seq).toEqual([
+      'response.created',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_audio.done',
+      'response.output_audio_transcript.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.done',
+    ]);
+    const transcriptDeltas = c.events.filter((e) => e.type === 'response.output_audio_transcript.delta');
+    expect(transcriptDeltas.length).toBeGreaterThan(1);
+    expect(transcriptDeltas.map((e) => (e.type === 'response.output_audio_transcript.delta' ? e.delta : '')).join('')).toBe(
+      'One two three four five six.',
+    );
+    const tdone = await c.until('response.output_audio_transcript.done');
+    expect(tdone.transcript).toBe('One two three four five six.');
+
+    expect(done.response).toMatchObject({
+      status: 'completed',
+      output: [{ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_audio', transcript: 'One two three four five six.' }] }],
+      usage: {
+        total_tokens: expect.any(Number),
+        input_tokens: expect.any(Number),
+        output_tokens: expect.any(Number),
+        input_token_details: { cached_tokens: expect.any(Number), audio_tokens: expect.any(Number), text_tokens: expect.any(Number) },
+        output_token_details: { audio_tokens: 20, text_tokens: expect.any(Number) },
+      },
+    });
+    const itemId = deltas[0]!.item_id;
+    expect(itemId).toMatch(/^item_/);
+    expect(s.itemAudioMs(itemId)).toBeCloseTo(totalMs, 6);
+    expect(s.responses).toEqual([{ id: rid, status: 'completed' }]);
+  });
+
+  test('response.create while a response is active gives conversation_already_has_active_response', async () => {
+    const server = await startServer({ reply: () => ({ text: 'Long.', toneHz: 440, durationMs: 3000 }) });
+    const { c } = await connected(server);
+    c.rt.send({ type: 'response.create' });
+    await c.until('response.created');
+    c.rt.send({ type: 'response.create' });
+    const err = await c.untilError();
+    expect(err.error?.code).toBe('conversation_already_has_active_response');
+    c.rt.send({ type: 'response.cancel' });
+    await c.until('response.done');
+  });
+
+  test('the output format follows the session: audio/pcmu gives μ-law 8 kHz deltas', async () => {
+    const server = await startServer({ reply: () => ({ text: 'Hi.', toneHz: 1000, durationMs: 500 }) });
+    const { c } = await connected(server);
+    c.rt.send({ type: 'session.update', session: { type: 'realtime', audio: { output: { format: { type: 'audio/pcmu' } } } } });
+    await c.until('session.updated');
+    c.rt.send({ type: 'response.create' });
+    const done = await c.until('response.done');
+    const bytes = audioDeltas(c, done.response.id!).map((d) => Buffer.from(d.delta, 'base64'));
+    expect(bytes.reduce((n, b) => n + b.length, 0)).toBe(4000); // 500 ms at 8 kHz, 1 byte a sample
+    expect(bytes[0]!.length).toBe(800);
+    const pcm = mulaw.decode(new Uint8Array(Buffer.concat(bytes)));
+    expect(Math.max(...pcm.map(Math.abs)) / 32768).toBeGreaterThan(0.27);
+    expect(done.response.audio?.output?.format).toEqual({ type: 'audio/pcmu' });
+  });
+
+  test('response.cancel stops the deltas at once; a second cancel gives response_cancel_not_active', async () => {
+    const server = await startServer({ speedup: 10, reply: () => ({ text: 'A long answer.', toneHz: 440, durationMs: 5000 }) });
+    const { c, s } = await connected(server);
+    c.rt.send({ type: 'response.create' });
+    const firstDelta = await c.until('response.output_audio.delta');
+    await c.until('response.output_audio.delta', undefined, c.events.indexOf(firstDelta) + 1);
+    c.rt.send({ type: 'response.cancel' });
+    const done = await c.until('response.done');
+    expect(done.response.status).toBe('cancelled');
+    expect(done.response.status_details).toEqual({ type: 'cancelled', reason: 'client_cancelled' });
+    expect(done.response.output?.[0]).toMatchObject({ status: 'incomplete' });
+    const sent = audioDeltas(c, done.response.id!).length;
+    expect(sent).toBeLessThan(50);
+    expect(s.itemAudioMs(firstDelta.item_id)).toBe(sent * 100);
+
+    await sleep(60); // several delta intervals: nothing more may arrive
+    expect(audioDeltas(c, done.response.id!).length).toBe(sent);
+    expect(types(c.events).indexOf('response.done')).toBe(c.events.length - 1);
+
+    c.rt.send({ type: 'response.cancel' });
+    const err = await c.untilError();
+    expect(err.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'response_cancel_not_active',
+      message: 'Cancellation failed: no active response found',
+    });
+    expect(c.rt.socket.readyState).toBe(c.rt.socket.OPEN); // recoverable
+  });
+
+  test('a reply can end with a function call', async () => {
+    const server = await startServer({
+      reply: () => ({ text: 'Goodbye.', toneHz: 440, durationMs: 300, functionCall: { name: 'end_call', arguments: '{}' } }),
+    });
+    const { c } = await connected(server);
+    c.rt.send({ type: 'response.create' });
+    const args = await c.until('response.function_call_arguments.done');
+    expect(args).toMatchObject({ name: 'end_call', arguments: '{}', output_index: 1, call_id: expect.stringMatching(/^call_/) });
+    const done = await c.until('response.done');
+    expect(done.response.output?.map((i) => i.type)).toEqual(['message', 'function_call']);
+  });
+
+  test('conversation.item.create is acknowledged with added/done and a server id', async () => {
+    const server = await startServer();
+    const { c, s } = await connected(server);
+    c.rt.send({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Greet the caller.' }] },
+    });
+    const added = await c.until('conversation.item.added');
+    await c.until('conversation.item.done');
+    expect(added.item).toMatchObject({ id: expect.stringMatching(/^item_/), type: 'message', role: 'user' });
+    expect(added.previous_item_id).toBeNull();
+    expect(s.conversation()).toHaveLength(1);
+  });
+});
+
+describe('FakeRealtimeServer: truncate', () => {
+  async function completedItem(server: FakeRealtimeServer): Promise<{ c: Client; s: FakeSession; itemId: string; done: ResponseDoneEvent }> {
+    const { c, s } = await connected(server);
+    c.rt.send({ type: 'response.create' });
+    const done = await c.until('response.done');
+    return { c, s, itemId: done.response.output![0]!.id!, done };
+  }
+
+  test('truncating beyond the audio length fails with the real message; within it succeeds and shortens the item', async () => {
+    const server = await startServer({ speedup: 20, reply: () => ({ text: 'Hi there.', toneHz: 440, durationMs: 1000 }) });
+    const { c, s, itemId } = await completedItem(server);
+
+    c.rt.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: 5000 });
+    const err = await c.untilError();
+    expect(err.error?.type).toBe('invalid_request_error');
+    expect(err.error?.message).toBe('Audio content of 1000ms is already shorter than 5000ms');
+
+    c.rt.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: 400 });
+    const truncated = await c.until('conversation.item.truncated');
+    expect(truncated).toMatchObject({ item_id: itemId, content_index: 0, audio_end_ms: 400 });
+    expect(s.truncations).toEqual([{ item_id: itemId, audio_end_ms: 400, at: expect.any(Number) }]);
+
+    c.rt.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: 600 });
+    const err2 = await c.untilError(undefined, 1);
+    expect(err2.error?.message).toBe('Audio content of 400ms is already shorter than 600ms');
+    expect(s.errorsSent.map((e) => e.message)).toEqual([
+      'Audio content of 1000ms is already shorter than 5000ms',
+      'Audio content of 400ms is already shorter than 600ms',
+    ]);
+  });
+
+  test('a non-integer audio_end_ms and an unknown item are invalid_request_errors', async () => {
+    const server = await startServer({ speedup: 20, reply: () => ({ text: 'Hi.', toneHz: 440, durationMs: 500 }) });
+    const { c, s, itemId } = await completedItem(server);
+
+    c.rt.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: 120.5 });
+    const err = await c.untilError();
+    expect(err.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'invalid_type',
+      param: 'audio_end_ms',
+      message: "Invalid type for 'audio_end_ms': expected an integer, but got a decimal number instead.",
+    });
+
+    c.rt.send({ type: 'conversation.item.truncate', item_id: 'item_nope', content_index: 0, audio_end_ms: 0 });
+    const err2 = await c.untilError(undefined, 1);
+    expect(err2.error?.type).toBe('invalid_request_error');
+    expect(err2.error?.param).toBe('item_id');
+    expect(s.truncations).toEqual([]);
+  });
+});
+
+describe('FakeRealtimeServer: server VAD', () => {
+  test('silence + tone + silence → speech_started, speech_stopped, commit, transcription and an automatic response', async () => {
+    const server = await startServer({ speedup: 20, reply: () => ({ text: 'Sure.', toneHz: 440, durationMs: 400 }) });
+    const { c, s } = await connected(server);
+    c.rt.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        audio: {
+          input: {
+            transcription: { model: 'gpt-4o-mini-transcribe' },
+            turn_detection: { type: 'server_vad', prefix_padding_ms: 300, silence_duration_ms: 500 },
+          },
+        },
+      },
+    });
+    await c.until('session.updated');
+    appendPcm24k(c, concat(silence(1000), tone(1000), silence(1000)));
+
+    const started = await c.until('input_audio_buffer.speech_started');
+    expect(started.audio_start_ms).toBe(700); // 1000 ms minus 300 ms prefix padding
+    const stopped = await c.until('input_audio_buffer.speech_stopped');
+    expect(stopped.item_id).toBe(started.item_id);
+    expect(stopped.audio_end_ms).toBeGreaterThanOrEqual(2500);
+    expect(stopped.audio_end_ms).toBeLessThanOrEqual(2540);
+    const committed = await c.until('input_audio_buffer.committed');
+    expect(committed.item_id).toBe(started.item_id);
+    const transcription = await c.until('conversation.item.input_audio_transcription.completed');
+    expect(transcription).toMatchObject({ item_id: started.item_id, content_index: 0, transcript: 'I would like some help.' });
+    expect(transcription.usage.type).toBe('tokens');
+    const done = await c.until('response.done');
+    expect(done.response.status).toBe('completed');
+    expect(types(c.events).indexOf('response.created')).toBeGreaterThan(types(c.events).indexOf('input_audio_buffer.committed'));
+
+    expect(s.speechStartedAt).toHaveLength(1);
+    expect(s.inputAudioPcm24k()).toHaveLength(72000);
+    expect(s.inputAudioPcm8k()).toHaveLength(0);
+    expect(s.errorsSent).toEqual([]);
+  });
+
+  test('speech during an active response cancels it with turn_detected; a late response.cancel gets the real error', async () => {
+    const server = await startServer({ speedup: 10, reply: () => ({ text: 'A long answer.', toneHz: 440, durationMs: 5000 }) });
+    const { c, s } = await connected(server);
+    c.rt.send({ type: 'response.create' });
+    await c.until('response.output_audio.delta');
+    appendPcm24k(c, tone(200));
+
+    const started = await c.until('input_audio_buffer.speech_started');
+    const done = await c.until('response.done');
+    expect(c.events.indexOf(done)).toBeGreaterThan(c.events.indexOf(started));
+    expect(done.response.status).toBe('cancelled');
+    expect(done.response.status_details).toEqual({ type: 'cancelled', reason: 'turn_detected' });
+    expect(s.speechStartedAt).toHaveLength(1);
+
+    c.rt.send({ type: 'response.cancel' });
+    const err = await c.untilError();
+    expect(err.error?.code).toBe('response_cancel_not_active');
+    expect(s.responses).toEqual([{ id: done.response.id, status: 'cancelled', reason: 'turn_detected' }]);
+  });
+
+  test('audio/pcmu input is decoded at 8 kHz and runs the same VAD', async () => {
+    const server = await startServer({ speedup: 20, reply: () => ({ text: 'Ok.', toneHz: 440, durationMs: 200 }) });
+    const { c, s } = await connected(server);
+    c.rt.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { format: { type: 'audio/pcmu' } } } } });
+    await c.until('session.updated');
+    const audio = mulaw.encode(concat(silence(500, 8000), tone(600, 8000), silence(700, 8000)));
+    for (let i = 0; i < audio.length; i += 160) {
+      c.rt.send({ type: 'input_audio_buffer.append', audio: Buffer.from(audio.subarray(i, i + 160)).toString('base64') });
+    }
+    const started = await c.until('input_audio_buffer.speech_started');
+    expect(started.audio_start_ms).toBe(200);
+    await c.until('input_audio_buffer.speech_stopped');
+    await c.until('response.done');
+    expect(s.inputAudioPcm8k()).toHaveLength(14400);
+    expect(s.inputAudioPcm24k()).toHaveLength(0);
+  });
+});
+
+describe('FakeRealtimeServer: bad input', () => {
+  test('unknown event types and malformed JSON get error events; the session stays open', async () => {
+    const server = await startServer();
+    const { c, s } = await connected(server);
+    c.rt.socket.send(JSON.stringify({ type: 'response.audio.delta' }));
+    const e1 = await c.untilError();
+    expect(e1.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value', param: 'type' });
+    c.rt.socket.send('{not json');
+    const e2 = await c.untilError(undefined, 1);
+    expect(e2.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_json' });
+    expect(s.errorsSent.map((e) => e.code)).toEqual(['invalid_value', 'invalid_json']);
+    expect(s.clientEvents.map((e) => e.type)).toEqual(['response.audio.delta']);
+
+    const waiting = s.waitFor((e) => e.type === 'response.cancel', 1000);
+    c.rt.send({ type: 'response.cancel' });
+    await expect(waiting).resolves.toMatchObject({ type: 'response.cancel' });
+  });
+});
