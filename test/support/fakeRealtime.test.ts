@@ -592,6 +592,36 @@ describe('FakeRealtimeServer: server VAD', () => {
   });
 });
 
+describe('FakeRealtimeServer: manual turns and text', () => {
+  test('with turn_detection null there is no VAD; commit needs ≥100 ms and then makes a user item', async () => {
+    const server = await startServer();
+    const { c, s } = await connected(server);
+    c.rt.send({ type: 'session.update', session: { type: 'realtime', audio: { input: { turn_detection: null } } } });
+    await c.until('session.updated');
+    c.rt.send({ type: 'input_audio_buffer.commit' });
+    const err = await c.untilError();
+    expect(err.error?.code).toBe('input_audio_buffer_commit_empty');
+    appendPcm24k(c, concat(silence(200), tone(500), silence(800)));
+    c.rt.send({ type: 'input_audio_buffer.commit' });
+    const committed = await c.until('input_audio_buffer.committed');
+    await c.until('conversation.item.done', (e) => e.item.id === committed.item_id);
+    expect(types(c.events)).not.toContain('input_audio_buffer.speech_started');
+    expect(types(c.events)).not.toContain('response.created');
+    expect(s.conversation().map((i) => i.type)).toEqual(['message']);
+  });
+
+  test('output_modalities text streams output_text deltas and no audio', async () => {
+    const server = await startServer({ reply: () => ({ text: 'Just text here.', toneHz: 440, durationMs: 1000 }) });
+    const { c } = await connected(server);
+    c.rt.send({ type: 'response.create', response: { output_modalities: ['text'] } });
+    const done = await c.until('response.done');
+    const text = await c.until('response.output_text.done');
+    expect(text.text).toBe('Just text here.');
+    expect(audioDeltas(c, done.response.id!)).toHaveLength(0);
+    expect(done.response.output?.[0]).toMatchObject({ content: [{ type: 'output_text', text: 'Just text here.' }] });
+  });
+});
+
 describe('FakeRealtimeServer: bad input', () => {
   test('unknown event types and malformed JSON get error events; the session stays open', async () => {
     const server = await startServer();

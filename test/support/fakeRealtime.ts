@@ -1100,7 +1100,7 @@ export class FakeSession extends EventEmitter {
   private scheduleDelta(r: ActiveResponse): void {
     if (r.nextDelta >= r.deltas.length) {
       // Nothing (more) to stream: finish on the next tick so the start events are observed first.
-      r.timer = this.later(r.deltas.length === 0 ? 0 : 0, () => this.finishResponse(r, 'completed'));
+      r.timer = this.later(0, () => this.finishResponse(r, 'completed'));
       return;
     }
     const due = r.startedAt + (r.nextDelta + 1) * this.deltaInterval();
@@ -1328,7 +1328,7 @@ export class FakeRealtimeServer {
     };
     if (!(this.sessionOpts.speedup > 0)) throw new Error('speedup must be > 0');
     if (!(this.sessionOpts.deltaMs > 0)) throw new Error('deltaMs must be > 0');
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: 32 * 1024 * 1024 });
     const { port } = server.address() as AddressInfo;
     this.baseURL = `https://127.0.0.1:${port}/v1`;
 
