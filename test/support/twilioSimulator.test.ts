@@ -64,6 +64,8 @@ class TinyServer {
   private readonly wss = new WebSocketServer({ noServer: true });
   private connWaiters: Array<(c: ServerConn) => void> = [];
   url = '';
+  /** What the webhook answers (tests may change it; reset after each test). */
+  answer = { twiml: TWIML, contentType: 'text/xml' };
 
   constructor() {
     this.server = http.createServer((req, res) => {
@@ -79,7 +81,7 @@ class TinyServer {
         } else if (!valid) {
           res.writeHead(403, { 'content-type': 'text/plain' }).end('Twilio Request Validation Failed.');
         } else {
-          res.writeHead(200, { 'content-type': 'text/xml' }).end(TWIML);
+          res.writeHead(200, { 'content-type': this.answer.contentType }).end(this.answer.twiml);
         }
       });
     });
@@ -163,6 +165,7 @@ beforeAll(async () => {
 
 afterEach(() => {
   for (const c of calls.splice(0)) c.close();
+  server.answer = { twiml: TWIML, contentType: 'text/xml' };
 });
 
 afterAll(async () => {
@@ -255,6 +258,30 @@ describe('dialling', () => {
     expect(server.webhooks.at(-1)!.valid).toBe(true);
     expect(server.upgrades.length).toBe(before + 1);
     expect(server.upgrades.at(-1)!.valid).toBe(false);
+  });
+
+  test('a relative <Stream url> resolves against the public URL, and that absolute URL is signed', async () => {
+    server.answer.twiml = '<Response><Connect><Stream url="/media-stream"/></Connect></Response>';
+    const call = await dial();
+    expect(call.streamUrl).toBe(STREAM_URL);
+    expect(call.customParameters).toEqual({});
+    expect(server.upgrades.at(-1)!.valid).toBe(true);
+  });
+
+  test.each([
+    ['a ws:// stream URL', '<Response><Connect><Stream url="ws://agent.example.test/media-stream"/></Connect></Response>', 'text/xml', /wss/],
+    ['a query string', `<Response><Connect><Stream url="${STREAM_URL}?token=1"/></Connect></Response>`, 'text/xml', /query/],
+    ['another host', '<Response><Connect><Stream url="wss://elsewhere.test/media-stream"/></Connect></Response>', 'text/xml', /host/],
+    ['no <Connect>', '<Response><Say>hello</Say></Response>', 'text/xml', /Connect/],
+    ['a non-XML content type', TWIML, 'application/json', /Content-Type/],
+  ])('TwiML with %s is refused before any socket is opened', async (_name, twiml, contentType, why) => {
+    server.answer = { twiml, contentType };
+    const before = server.upgrades.length;
+    const err = await dial().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DialError);
+    expect(err).toMatchObject({ stage: 'twiml', status: 200, body: twiml });
+    expect((err as Error).message).toMatch(why);
+    expect(server.upgrades.length).toBe(before);
   });
 
   test('a webhook that is not 200 rejects with status and body', async () => {

@@ -232,8 +232,9 @@ class DriftFreeClock {
 
   private readonly fire = (): void => {
     this.timer = undefined;
-    // libuv timers have 1 ms resolution and may fire a fraction of a millisecond "early".
-    const now = performance.now() + 1;
+    // libuv timers have 1 ms resolution and may fire a fraction of a millisecond early; such a
+    // wake-up runs nothing and reschedules, so no tick ever runs before its due time.
+    const now = performance.now();
     while (this.running && this.t0 + this.n * this.periodMs <= now) {
       const n = this.n++;
       this.onTick(n, this.t0 + n * this.periodMs);
@@ -287,10 +288,15 @@ export class SimulatedCall {
   framesSent = 0;
 
   // ---- agent side (what the caller hears) ----
+  /** When playout went from idle to playing (the tick at which the first frame started). */
   readonly playbackStartedAt: number[] = [];
+  /** When playout went from playing to idle: the last byte played (drained), a `clear`, or the end of the call. */
   readonly playbackStoppedAt: number[] = [];
+  /** When each `clear` was received. */
   readonly clears: number[] = [];
+  /** Every message from the server: parsed JSON, the raw text if not JSON, or `{binary, length}`. */
   readonly received: Array<{ at: number; message: any }> = [];
+  /** Names of the marks echoed back, in order (including those echoed because of a `clear`). */
   readonly marksEchoed: string[] = [];
   /** Every mark echo, with its time and whether a `clear` caused it (its audio was NOT played). */
   readonly markEchoes: Array<{ name: string; at: number; cleared: boolean }> = [];
@@ -321,6 +327,8 @@ export class SimulatedCall {
   private readPos = 0; // bytes taken out of the FIFO into the in-flight frame
   private playedPos = 0; // bytes whose playout has completed
   private inFlight: InFlightFrame | undefined;
+  /** When the audio now at the head of an idle, empty buffer arrived (playout cannot start before). */
+  private idleAudioArrivedAt = 0;
   private readonly heardChunks: Uint8Array[] = [];
   private pendingMarks: PendingMark[] = [];
 
@@ -446,7 +454,11 @@ export class SimulatedCall {
     } catch (e) {
       throw new DialError(`bad TwiML (${(e as Error).message}): ${res.body.slice(0, 500)}`, 'twiml', res.status, res.body);
     }
-    const streamUrl = new URL(parsed.streamUrl, publicUrl.replace(/^http/, 'ws') + webhookPath).toString();
+    // An absolute url is kept byte-exact (that is what gets signed); a relative one is resolved
+    // against the public webhook URL.
+    const streamUrl = /^[a-z][a-z0-9+.-]*:/i.test(parsed.streamUrl)
+      ? parsed.streamUrl
+      : new URL(parsed.streamUrl, publicUrl.replace(/^http/, 'ws') + webhookPath).toString();
     const su = new URL(streamUrl);
     if (su.protocol !== 'wss:') {
       throw new DialError(`<Stream url> must be wss:// (Twilio 31923), got ${parsed.streamUrl}`, 'twiml', res.status, res.body);
@@ -468,8 +480,8 @@ export class SimulatedCall {
     const headers: Record<string, string> = {};
     if (opts.signWebSocket !== false) {
       headers['x-twilio-signature'] = tamperWs
-        ? tamperedSignature(opts.authToken, parsed.streamUrl, {})
-        : signTwilioRequest(opts.authToken, parsed.streamUrl, {});
+        ? tamperedSignature(opts.authToken, streamUrl, {})
+        : signTwilioRequest(opts.authToken, streamUrl, {});
     }
     const call = new SimulatedCall({
       connectedUrl,
@@ -481,7 +493,7 @@ export class SimulatedCall {
       to,
       twiml: res.body,
       customParameters: parsed.customParameters,
-      streamUrl: parsed.streamUrl,
+      streamUrl,
     });
     await call.opened;
 
@@ -647,8 +659,9 @@ export class SimulatedCall {
     this.clock.stop();
     // The call is over: whatever was still buffered is never heard.
     if (this.inFlight) {
+      const f = this.inFlight;
       this.finishInFlight(this.inFlightPlayedBytes(at));
-      this.playbackStoppedAt.push(at);
+      this.playbackStoppedAt.push(Math.min(at, f.startedAt + f.bytes.length / BYTES_PER_MS));
     }
     this.fifo.length = 0;
     this.fifoHead = 0;
@@ -709,18 +722,23 @@ export class SimulatedCall {
     this.inFlight = undefined;
   }
 
+  /**
+   * One 20 ms playout step at `dueAt` (the ideal clock): the frame started on the previous tick has
+   * finished, marks it passed are echoed, the next frame (up to 160 bytes) starts. Start and stop
+   * times are recorded on the ideal clock: a frame starts at its tick, and playout stops when the
+   * last byte has played (startedAt + bytes/8).
+   */
   private playoutTick(dueAt: number): void {
-    const wasPlaying = this.inFlight !== undefined;
-    // The frame that started on the previous tick has now finished playing.
-    if (this.inFlight) this.finishInFlight(this.inFlight.bytes.length);
+    const previous = this.inFlight;
+    if (previous) this.finishInFlight(previous.bytes.length);
     this.echoPlayedMarks();
-    // Start the next frame, if there is audio.
-    if (this.writePos > this.readPos) {
+    const canStart = previous !== undefined || this.idleAudioArrivedAt <= dueAt;
+    if (this.writePos > this.readPos && canStart) {
       const frame = this.takeFromFifo(FRAME_BYTES);
       this.inFlight = { bytes: frame, startedAt: dueAt };
-      if (!wasPlaying) this.playbackStartedAt.push(performance.now());
-    } else if (wasPlaying) {
-      this.playbackStoppedAt.push(performance.now());
+      if (!previous) this.playbackStartedAt.push(dueAt);
+    } else if (previous) {
+      this.playbackStoppedAt.push(previous.startedAt + previous.bytes.length / BYTES_PER_MS);
     }
   }
 
@@ -786,6 +804,7 @@ export class SimulatedCall {
     switch (msg.event) {
       case 'media': {
         const bytes = new Uint8Array(Buffer.from(msg.media.payload, 'base64'));
+        if (this.inFlight === undefined && this.writePos === this.readPos) this.idleAudioArrivedAt = at;
         this.fifo.push(bytes);
         this.writePos += bytes.length;
         break;
@@ -799,8 +818,9 @@ export class SimulatedCall {
       case 'clear': {
         this.clears.push(at);
         if (this.inFlight) {
+          const f = this.inFlight;
           this.finishInFlight(this.inFlightPlayedBytes(at));
-          this.playbackStoppedAt.push(at);
+          this.playbackStoppedAt.push(Math.min(at, f.startedAt + f.bytes.length / BYTES_PER_MS));
         }
         this.fifo.length = 0;
         this.fifoHead = 0;
