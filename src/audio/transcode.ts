@@ -34,7 +34,7 @@ export class ModelToCaller {
   /** Low byte of a sample whose high byte has not arrived yet, or -1. */
   private pendingByte = -1;
 
-  convert(pcm16le: Buffer): Buffer {
+  convert(pcm16le: Uint8Array): Buffer {
     const samples = this.takeWholeSamples(pcm16le);
     const downsampled = this.downsampler.process(samples);
     const out = Buffer.allocUnsafe(downsampled.length);
@@ -48,7 +48,7 @@ export class ModelToCaller {
     this.downsampler.reset();
   }
 
-  private takeWholeSamples(bytes: Buffer): Int16Array {
+  private takeWholeSamples(bytes: Uint8Array): Int16Array {
     if (this.pendingByte < 0) {
       const samples = readPcm16le(bytes, 0, bytes.length >> 1);
       if (bytes.length & 1) this.pendingByte = bytes[bytes.length - 1];
