@@ -23,12 +23,10 @@ export function createAudioPath(mode: AudioMode): AudioPath {
     };
   }
   const inbound = new CallerToModel();
-  let outbound = new ModelToCaller();
+  const outbound = new ModelToCaller();
   return {
     toModel: (mulaw) => inbound.convert(mulaw).toString('base64'),
     toCaller: (delta) => outbound.convert(Buffer.from(delta, 'base64')),
-    resetOutput: () => {
-      outbound = new ModelToCaller();
-    },
+    resetOutput: () => outbound.reset(),
   };
 }

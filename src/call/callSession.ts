@@ -214,8 +214,9 @@ export class CallSession {
   /**
    * Barge-in. If agent audio is queued or playing, the caller is talking over it: clear Twilio first
    * (latency matters more than bookkeeping), then truncate each cut item at what the caller heard so the
-   * model remembers only that. The server cancels the response itself (interrupt_response), and late
-   * deltas of it are dropped. With nothing playing this is an ordinary turn and playback is left alone.
+   * model remembers only that. A response still generating is cancelled by the server itself, because the
+   * session sets interrupt_response; its late deltas are dropped here. With nothing playing this is an
+   * ordinary turn and playback is left alone.
    */
   private onCallerStartedSpeaking(): void {
     if (!this.playback.isPlaying) return;
