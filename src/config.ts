@@ -30,6 +30,25 @@ const httpsUrl = optionalText.pipe(
     .optional(),
 );
 
+const flag = (fallback: boolean) =>
+  optionalText.pipe(
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+      .transform((v) => ['true', '1', 'yes'].includes(v))
+      .default(fallback),
+  );
+
+/** USD per 1M tokens, by kind. */
+const ModelPricesSchema = z.object({
+  audioIn: z.number().min(0),
+  audioInCached: z.number().min(0),
+  textIn: z.number().min(0),
+  textInCached: z.number().min(0),
+  audioOut: z.number().min(0),
+  textOut: z.number().min(0),
+});
+export type ModelPrices = z.infer<typeof ModelPricesSchema>;
+
 const EnvSchema = z.object({
   PORT: integer(3000, 0, 65535),
   PUBLIC_URL: httpsUrl,
@@ -45,6 +64,7 @@ const EnvSchema = z.object({
   OPENAI_REALTIME_MODEL: optionalText.pipe(z.string().default('gpt-realtime')),
   AGENT_INSTRUCTIONS: optionalText,
   AGENT_INSTRUCTIONS_FILE: optionalText,
+  AGENT_NAME: optionalText.pipe(z.string().default('Receptionist')),
   AGENT_VOICE: optionalText.pipe(z.string().default('marin')),
   // Unset means the default greeting; set-but-empty means "wait for the caller to speak first".
   AGENT_GREETING: z
@@ -61,6 +81,16 @@ const EnvSchema = z.object({
     .optional()
     .transform((v) => (v === undefined ? 'gpt-4o-mini-transcribe' : v.trim())),
   TRANSCRIPTION_LANGUAGE: optionalText,
+  TWILIO_SKIP_SIGNATURE_CHECK: flag(false),
+  MAX_CALL_SECONDS: integer(1800, 30, 24 * 3600),
+  IDLE_TIMEOUT_SECONDS: integer(30, 5, 3600),
+  MAX_CONCURRENT_CALLS: integer(20, 1, 10_000),
+  DRAIN_TIMEOUT_SECONDS: integer(30, 0, 3600),
+  DATABASE_PATH: optionalText.pipe(z.string().default('data/calls.db')),
+  RECORD_CALLS: flag(false),
+  RETENTION_DAYS: integer(0, 0, 36500),
+  PRICES_FILE: optionalText,
+  ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   LOG_LEVEL: optionalText.pipe(z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info')),
   LOG_FORMAT: optionalText.pipe(z.enum(['json', 'pretty']).optional()),
   NODE_ENV: optionalText,
@@ -69,6 +99,8 @@ const EnvSchema = z.object({
 export type AudioMode = 'pcm16' | 'passthrough';
 
 export interface Persona {
+  /** A label for call records, e.g. "Ada, dental receptionist". */
+  name: string;
   instructions: string;
   voice: string;
   /** Empty: the agent waits for the caller to speak first. */
@@ -78,7 +110,7 @@ export interface Persona {
 export interface Config {
   port: number;
   /** Twilio is enabled only when all three are set; otherwise Twilio calls are refused. */
-  twilio: { publicUrl: string; accountSid: string; authToken: string } | undefined;
+  twilio: { publicUrl: string; accountSid: string; authToken: string; skipSignatureCheck: boolean } | undefined;
   openai: { apiKey: string; baseURL: string | undefined; model: string };
   persona: Persona;
   audioMode: AudioMode;
@@ -86,6 +118,17 @@ export interface Config {
   noiseReduction: 'near_field' | 'far_field' | 'off';
   /** Empty model: input transcription is off. */
   transcription: { model: string; language: string | undefined };
+  limits: { maxCallMs: number; idleTimeoutMs: number; maxConcurrentCalls: number; drainTimeoutMs: number };
+  store: {
+    databasePath: string;
+    recordCalls: boolean;
+    /** 0: keep forever. */
+    retentionDays: number;
+    /** Overrides and additions to the built-in price table, by model name. */
+    prices: Record<string, ModelPrices>;
+  };
+  /** Credential for the review pages and API; main() generates one per start when unset. */
+  adminToken: string | undefined;
   log: { level: 'error' | 'warn' | 'info' | 'debug' | 'silent'; format: 'json' | 'pretty' };
 }
 
@@ -119,22 +162,51 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`AGENT_INSTRUCTIONS_FILE cannot be read: ${(err as Error).message}`);
     }
   }
+  if (e.TWILIO_SKIP_SIGNATURE_CHECK && e.NODE_ENV === 'production') {
+    problems.push('TWILIO_SKIP_SIGNATURE_CHECK cannot be true when NODE_ENV=production: anyone could place calls on your key');
+  }
+  const prices = e.PRICES_FILE ? readPrices(e.PRICES_FILE, problems) : {};
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
     port: e.PORT,
     twilio:
       missingTwilio.length === 0
-        ? { publicUrl: e.PUBLIC_URL!, accountSid: e.TWILIO_ACCOUNT_SID!, authToken: e.TWILIO_AUTH_TOKEN! }
+        ? {
+            publicUrl: e.PUBLIC_URL!,
+            accountSid: e.TWILIO_ACCOUNT_SID!,
+            authToken: e.TWILIO_AUTH_TOKEN!,
+            skipSignatureCheck: e.TWILIO_SKIP_SIGNATURE_CHECK,
+          }
         : undefined,
     openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL, model: e.OPENAI_REALTIME_MODEL },
-    persona: { instructions, voice: e.AGENT_VOICE, greeting: e.AGENT_GREETING },
+    persona: { name: e.AGENT_NAME, instructions, voice: e.AGENT_VOICE, greeting: e.AGENT_GREETING },
     audioMode: e.AUDIO_MODE,
     vad: { threshold: e.VAD_THRESHOLD, prefixPaddingMs: e.VAD_PREFIX_PADDING_MS, silenceMs: e.VAD_SILENCE_MS },
     noiseReduction: e.NOISE_REDUCTION,
     transcription: { model: e.TRANSCRIPTION_MODEL, language: e.TRANSCRIPTION_LANGUAGE },
+    limits: {
+      maxCallMs: e.MAX_CALL_SECONDS * 1000,
+      idleTimeoutMs: e.IDLE_TIMEOUT_SECONDS * 1000,
+      maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
+      drainTimeoutMs: e.DRAIN_TIMEOUT_SECONDS * 1000,
+    },
+    store: { databasePath: e.DATABASE_PATH, recordCalls: e.RECORD_CALLS, retentionDays: e.RETENTION_DAYS, prices },
+    adminToken: e.ADMIN_TOKEN,
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty') },
   };
+}
+
+function readPrices(file: string, problems: string[]): Record<string, ModelPrices> {
+  try {
+    const parsed = z.record(z.string(), ModelPricesSchema).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    problems.push(`PRICES_FILE ${file}: ${issue.path.join('.')} ${describeIssue(issue)}`);
+  } catch (err) {
+    problems.push(`PRICES_FILE cannot be read as JSON: ${(err as Error).message}`);
+  }
+  return {};
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -58,6 +58,7 @@ describe('loadConfig', () => {
       publicUrl: 'https://agent.example.test',
       accountSid: twilio.TWILIO_ACCOUNT_SID,
       authToken: 'token',
+      skipSignatureCheck: false,
     });
     expect(problemsOf({ ...minimal, PUBLIC_URL: twilio.PUBLIC_URL })).toEqual([
       expect.stringMatching(/TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN must be set too/),
@@ -79,6 +80,27 @@ describe('loadConfig', () => {
     expect(config.persona.instructions).toBe('You are Ada, the dentist office assistant.');
     expect(problemsOf({ ...minimal, AGENT_INSTRUCTIONS_FILE: '/nope/persona.md' })).toEqual([
       expect.stringMatching(/^AGENT_INSTRUCTIONS_FILE cannot be read/),
+    ]);
+  });
+
+  it('defaults limits and storage, and reads a price table file', () => {
+    const config = loadConfig(minimal);
+    expect(config.limits).toEqual({ maxCallMs: 1_800_000, idleTimeoutMs: 30_000, maxConcurrentCalls: 20, drainTimeoutMs: 30_000 });
+    expect(config.store).toEqual({ databasePath: 'data/calls.db', recordCalls: false, retentionDays: 0, prices: {} });
+    expect(config.adminToken).toBeUndefined();
+    const file = join(mkdtempSync(join(tmpdir(), 'prices-')), 'prices.json');
+    const prices = { 'my-model': { audioIn: 1, audioInCached: 0.1, textIn: 1, textInCached: 0.1, audioOut: 2, textOut: 2 } };
+    writeFileSync(file, JSON.stringify(prices));
+    expect(loadConfig({ ...minimal, PRICES_FILE: file }).store.prices).toEqual(prices);
+    writeFileSync(file, JSON.stringify({ 'my-model': { audioIn: -1 } }));
+    expect(problemsOf({ ...minimal, PRICES_FILE: file })).toEqual([expect.stringMatching(/^PRICES_FILE .*my-model\.audioIn must be at least 0/)]);
+    expect(problemsOf({ ...minimal, RECORD_CALLS: 'maybe' })).toEqual([expect.stringMatching(/^RECORD_CALLS must be/)]);
+  });
+
+  it('refuses to skip Twilio signature checks in production', () => {
+    expect(loadConfig({ ...minimal, ...twilio, TWILIO_SKIP_SIGNATURE_CHECK: 'true' }).twilio?.skipSignatureCheck).toBe(true);
+    expect(problemsOf({ ...minimal, ...twilio, TWILIO_SKIP_SIGNATURE_CHECK: 'true', NODE_ENV: 'production' })).toEqual([
+      expect.stringMatching(/^TWILIO_SKIP_SIGNATURE_CHECK cannot be true when NODE_ENV=production/),
     ]);
   });
 

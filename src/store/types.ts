@@ -1,0 +1,126 @@
+/**
+ * Call records: what a call leaves behind. The call writes through `CallStore` as it goes (each turn when it
+ * completes), so a crash loses at most the turn in flight. Times are epoch milliseconds.
+ */
+
+export type Direction = 'inbound' | 'outbound';
+
+export type EndReason =
+  | 'caller-hung-up'
+  | 'agent-ended'
+  | 'transferred'
+  | 'max-duration'
+  | 'idle-timeout'
+  | 'model-error'
+  | 'protocol-error'
+  | 'server-shutdown'
+  /** Left open by a crash; closed on the next start. */
+  | 'crashed'
+  | 'error';
+
+/** Tokens by kind, summed over a call's responses and transcriptions. */
+export interface TokenUsage {
+  audioIn: number;
+  audioInCached: number;
+  textIn: number;
+  textInCached: number;
+  audioOut: number;
+  textOut: number;
+  /** Input transcription (billed separately), input plus output tokens. */
+  transcription: number;
+}
+
+export interface NewCall {
+  callSid: string;
+  streamSid: string;
+  direction: Direction;
+  from: string;
+  to: string;
+  /** When the call reached us (the webhook), or the stream start if unknown. */
+  startedAt: number;
+  /** When the media stream started. */
+  answeredAt: number;
+  model: string;
+  voice: string;
+  personaName: string;
+  audioMode: 'pcm16' | 'passthrough';
+}
+
+export interface Turn {
+  role: 'caller' | 'agent';
+  /** As the caller heard it: an interrupted agent turn is cut at the barge-in point. */
+  text: string;
+  at: number;
+  interrupted: boolean;
+  /** Agent turns: ms of audio the caller heard, and ms the model produced. */
+  heardMs?: number;
+  spokenMs?: number;
+  /** Agent turns: end of caller speech → first agent audio. */
+  latencyMs?: number;
+}
+
+export type CallEventType = 'barge-in' | 'tool-call' | 'dtmf' | 'error' | 'warning' | 'reconnect' | 'note';
+
+export interface CallEvent {
+  at: number;
+  type: CallEventType;
+  /** One readable line, e.g. "interrupted after 2080 of 8400 ms". */
+  summary: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Running numbers, rewritten as the call goes. */
+export interface CallStats {
+  bargeIns: number;
+  /** Stream start → first agent audio. */
+  firstAudioMs?: number;
+  turnLatenciesMs: number[];
+  usage: TokenUsage;
+  costUsd: number;
+}
+
+export interface CallEnd {
+  endedAt: number;
+  endReason: EndReason;
+  recordingFile?: string;
+}
+
+export interface CallSummary extends NewCall, CallStats {
+  endedAt?: number;
+  durationMs?: number;
+  endReason?: EndReason;
+  /** File name of the stereo WAV, relative to the recordings folder, when recorded. */
+  recordingFile?: string;
+  turnCount: number;
+}
+
+export interface CallDetail extends CallSummary {
+  transcript: Turn[];
+  events: CallEvent[];
+}
+
+export interface CallFilter {
+  /** Matches from or to (substring). */
+  number?: string;
+  endReason?: EndReason;
+  since?: number;
+  until?: number;
+  /** Full-text-ish search over numbers and transcript text. */
+  search?: string;
+  limit?: number;
+}
+
+export interface CallStore {
+  open(call: NewCall): void;
+  addTurn(callSid: string, turn: Turn): void;
+  addEvent(callSid: string, event: CallEvent): void;
+  updateStats(callSid: string, stats: CallStats): void;
+  close(callSid: string, end: CallEnd): void;
+  /** Closes calls a crash left open, as 'crashed'. Returns how many. */
+  closeAbandoned(now: number): number;
+  list(filter?: CallFilter): CallSummary[];
+  get(callSid: string): CallDetail | undefined;
+  /** Deletes calls that ended before `cutoff`; returns their recording files so the caller can delete them. */
+  deleteEndedBefore(cutoff: number): string[];
+  shutdown(): void;
+}
