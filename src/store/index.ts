@@ -1,0 +1,17 @@
+/** Call records: the repository interface, its SQLite implementation, costs, recordings and retention. */
+export type * from './types';
+export { openSqliteStore, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './sqliteStore';
+export { migrate, MIGRATIONS, type Migration } from './migrations';
+export {
+  addResponseUsage,
+  addTranscriptionUsage,
+  BUILT_IN_PRICES,
+  emptyUsage,
+  estimateCostUsd,
+  pricesFor,
+  TRANSCRIPTION_USD_PER_1M,
+} from './cost';
+export { CallRecording, recordingsDirFor, saveRecording } from './recording';
+export { stereoWav } from './wav';
+export { applyRetention, scheduleRetention, type RetentionResult } from './retention';
+export { END_REASONS, isEndReason, parseCallFilter, type FilterInput, type ParsedFilter } from './filter';

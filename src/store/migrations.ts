@@ -1,0 +1,88 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Schema migrations, applied in order. The database's `PRAGMA user_version` is the number of migrations already
+ * applied, so a migration is never run twice and never edited once released: add a new one at the end instead.
+ */
+export type Migration = (db: Database.Database) => void;
+
+export const MIGRATIONS: readonly Migration[] = [
+  // 1: calls, their turns (the transcript as heard) and their events.
+  (db) =>
+    db.exec(`
+      CREATE TABLE calls (
+        call_sid             TEXT PRIMARY KEY,
+        stream_sid           TEXT NOT NULL,
+        direction            TEXT NOT NULL,
+        from_number          TEXT NOT NULL,
+        to_number            TEXT NOT NULL,
+        started_at           INTEGER NOT NULL,
+        answered_at          INTEGER NOT NULL,
+        ended_at             INTEGER,
+        end_reason           TEXT,
+        model                TEXT NOT NULL,
+        voice                TEXT NOT NULL,
+        persona_name         TEXT NOT NULL,
+        audio_mode           TEXT NOT NULL,
+        barge_ins            INTEGER NOT NULL DEFAULT 0,
+        first_audio_ms       INTEGER,
+        turn_latencies_json  TEXT NOT NULL DEFAULT '[]',
+        tokens_audio_in         INTEGER NOT NULL DEFAULT 0,
+        tokens_audio_in_cached  INTEGER NOT NULL DEFAULT 0,
+        tokens_text_in          INTEGER NOT NULL DEFAULT 0,
+        tokens_text_in_cached   INTEGER NOT NULL DEFAULT 0,
+        tokens_audio_out        INTEGER NOT NULL DEFAULT 0,
+        tokens_text_out         INTEGER NOT NULL DEFAULT 0,
+        tokens_transcription    INTEGER NOT NULL DEFAULT 0,
+        cost_usd             REAL NOT NULL DEFAULT 0,
+        recording_file       TEXT
+      );
+      CREATE INDEX calls_by_start ON calls (started_at DESC);
+      CREATE INDEX calls_by_end ON calls (ended_at);
+
+      CREATE TABLE turns (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_sid     TEXT NOT NULL REFERENCES calls (call_sid) ON DELETE CASCADE,
+        role         TEXT NOT NULL,
+        text         TEXT NOT NULL,
+        at           INTEGER NOT NULL,
+        interrupted  INTEGER NOT NULL DEFAULT 0,
+        heard_ms     INTEGER,
+        spoken_ms    INTEGER,
+        latency_ms   INTEGER
+      );
+      CREATE INDEX turns_by_call ON turns (call_sid, at, id);
+
+      CREATE TABLE events (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        call_sid     TEXT NOT NULL REFERENCES calls (call_sid) ON DELETE CASCADE,
+        at           INTEGER NOT NULL,
+        type         TEXT NOT NULL,
+        summary      TEXT NOT NULL,
+        detail_json  TEXT
+      );
+      CREATE INDEX events_by_call ON events (call_sid, at, id);
+    `),
+];
+
+/**
+ * Brings the database up to `migrations.length`, one transaction per migration so a failure leaves the last good
+ * version. Refuses a database written by a newer version of this program rather than guess at its schema.
+ * Returns the number of migrations applied.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(
+      `the call database is at schema version ${current}, newer than this program knows (${migrations.length}); ` +
+        'upgrade the program or point DATABASE_PATH at another file',
+    );
+  }
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      migrations[version](db);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  return migrations.length - current;
+}

@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { applyRetention, openSqliteStore, scheduleRetention, type CallStore } from '../../src/store';
+
+const DAY = 24 * 60 * 60 * 1000;
+const NOW = Date.UTC(2025, 5, 1);
+
+describe('retention', () => {
+  let dir: string;
+  let recordings: string;
+  let store: CallStore;
+
+  function endedCall(callSid: string, endedAt: number, recordingFile?: string): void {
+    store.open({
+      callSid,
+      streamSid: `MZ${callSid}`,
+      direction: 'inbound',
+      from: '+15550001111',
+      to: '+15559990000',
+      startedAt: endedAt - 60_000,
+      answeredAt: endedAt - 60_000,
+      model: 'gpt-realtime',
+      voice: 'marin',
+      personaName: 'Ada',
+      audioMode: 'pcm16',
+    });
+    store.close(callSid, { endedAt, endReason: 'caller-hung-up', recordingFile });
+    if (recordingFile) writeFileSync(path.join(recordings, recordingFile), 'RIFF');
+  }
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'calls-retention-'));
+    recordings = path.join(dir, 'recordings');
+    mkdirSync(recordings);
+    store = openSqliteStore(path.join(dir, 'calls.db'));
+  });
+  afterEach(() => {
+    store.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('deletes calls and recordings older than N days, and keeps the rest', () => {
+    endedCall('CAold', NOW - 31 * DAY, 'CAold.wav');
+    endedCall('CAoldQuiet', NOW - 40 * DAY);
+    endedCall('CArecent', NOW - 29 * DAY, 'CArecent.wav');
+
+    expect(applyRetention(store, 30, recordings, NOW)).toEqual({ cutoff: NOW - 30 * DAY, recordingsDeleted: 1 });
+    expect(store.list().map((c) => c.callSid)).toEqual(['CArecent']);
+    expect(existsSync(path.join(recordings, 'CAold.wav'))).toBe(false);
+    expect(existsSync(path.join(recordings, 'CArecent.wav'))).toBe(true);
+  });
+
+  it('also deletes old recordings whose call record is gone, but not other files', () => {
+    const orphan = path.join(recordings, 'CAorphan.wav');
+    const notes = path.join(recordings, 'README.txt');
+    writeFileSync(orphan, 'RIFF');
+    writeFileSync(notes, 'keep me');
+    const longAgo = new Date(NOW - 100 * DAY);
+    utimesSync(orphan, longAgo, longAgo);
+    utimesSync(notes, longAgo, longAgo);
+    expect(applyRetention(store, 30, recordings, NOW).recordingsDeleted).toBe(1);
+    expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(notes)).toBe(true);
+  });
+
+  it('keeps everything when retention is 0, and copes with a missing recordings folder', () => {
+    endedCall('CAancient', NOW - 3650 * DAY);
+    expect(applyRetention(store, 0, recordings, NOW)).toEqual({ cutoff: undefined, recordingsDeleted: 0 });
+    expect(store.list()).toHaveLength(1);
+    expect(applyRetention(store, 1, path.join(dir, 'nowhere'), NOW).recordingsDeleted).toBe(0);
+    expect(store.list()).toHaveLength(0);
+  });
+
+  it('runs at once when scheduled, and stops when asked', () => {
+    endedCall('CAold', Date.now() - 10 * DAY);
+    const results: unknown[] = [];
+    const stop = scheduleRetention(store, 7, recordings, { onResult: (r) => results.push(r) });
+    stop();
+    expect(results).toHaveLength(1);
+    expect(store.list()).toHaveLength(0);
+    expect(scheduleRetention(store, 0, recordings)).toBeInstanceOf(Function);
+  });
+});
