@@ -27,12 +27,23 @@ async function main(): Promise<void> {
     log.warn('Twilio calls are refused: set PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to take calls');
   }
 
-  const shutdown = (signal: string) => {
-    log.info('shutting down', { signal, activeCalls: server.activeCalls.size });
-    server.close().then(() => process.exit(0));
+  // Stop taking calls, let the active ones finish (up to the drain timeout), flush the log, exit 0.
+  const shutdown = async (signal: string) => {
+    log.info('shutting down: no new calls, waiting for active ones', {
+      signal,
+      activeCalls: server.activeCalls.size,
+      drainTimeoutMs: config.limits.drainTimeoutMs,
+    });
+    await server.drain(config.limits.drainTimeoutMs);
+    log.info('stopped');
+    await new Promise<void>((resolve) => {
+      log.on('finish', resolve);
+      log.end();
+    });
+    process.exit(0);
   };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((err) => {

@@ -1,45 +1,67 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import express from 'express';
 import expressWs from 'express-ws';
-import { CallSession } from './call';
+import { CallSession, type CallRecorder } from './call';
 import type { Config } from './config';
 import type { Logger } from './log';
 import { openRealtime, type RealtimeSocketOptions } from './realtime';
-import { connectStreamTwiml, isSignedByTwilio, mediaStreamUrl, sayAndHangUpTwiml } from './telephony';
+import { connectStreamTwiml, isSignedByTwilio, mediaStreamUrl, sayAndHangUpTwiml, StreamTokens, type TwilioStart } from './telephony';
 
 export interface ServerDeps {
   config: Config;
   log: Logger;
   /** Extra options for the model websocket (tests pass the CA of their local fake). */
   realtimeSocketOptions?: RealtimeSocketOptions;
+  /** Starts a call's record; without it calls are not recorded. */
+  record?: (start: TwilioStart, reachedAt: number) => CallRecorder;
+  /** Mounted as is: the review pages and API. */
+  review?: express.Router;
 }
 
 export interface AgentServer {
   readonly http: http.Server;
   readonly activeCalls: ReadonlySet<CallSession>;
   listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Stops taking calls, lets active ones finish for up to `timeoutMs`, then ends the rest and closes. */
+  drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Twilio frames are a few hundred bytes; anything near this is not Twilio. */
 const MAX_FRAME_BYTES = 64 * 1024;
+const APOLOGY_AUDIO = path.join(__dirname, '..', 'assets', 'apology.ulaw');
+
+const BUSY_MESSAGE = 'Sorry, all of our lines are busy right now. Please call again in a few minutes. Goodbye.';
+const CLOSED_MESSAGE = 'Sorry, we are not taking calls at the moment. Please call again shortly. Goodbye.';
 
 /** The HTTP and websocket surface: routes only, no call logic. */
-export function createServer({ config, log, realtimeSocketOptions }: ServerDeps): AgentServer {
+export function createServer({ config, log, realtimeSocketOptions, record, review }: ServerDeps): AgentServer {
   const app = express();
   const server = http.createServer(app);
-  const wsApp = expressWs(app, server, { wsOptions: { maxPayload: MAX_FRAME_BYTES } }).app;
+  const wsInstance = expressWs(app, server, { wsOptions: { maxPayload: MAX_FRAME_BYTES } });
   const activeCalls = new Set<CallSession>();
+  const tokens = new StreamTokens();
+  const apologyAudio = readFileSync(APOLOGY_AUDIO);
   const twilio = config.twilio;
+  let draining = false;
+
+  if (twilio?.skipSignatureCheck) {
+    log.warn('!!! TWILIO_SKIP_SIGNATURE_CHECK is on: anyone who finds this server can place calls on your OpenAI key. Local development only. !!!');
+  }
+  const signedByTwilio = (signature: string | string[] | undefined, url: string, params: Record<string, unknown>) =>
+    twilio !== undefined && (twilio.skipSignatureCheck || isSignedByTwilio(twilio.authToken, signature, url, params));
 
   app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
 
   app.get('/health', (_req, res) => {
-    res.json({ status: 'ok', activeCalls: activeCalls.size });
+    res.status(draining ? 503 : 200).json({ status: draining ? 'draining' : 'ok', activeCalls: activeCalls.size });
   });
 
-  app.post('/incoming-call', express.urlencoded({ extended: false }), (req, res) => {
+  app.post('/incoming-call', express.urlencoded({ extended: false, limit: '64kb' }), (req, res) => {
     res.type('text/xml');
     if (!twilio) {
       log.warn('refused a Twilio call: PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set');
@@ -47,15 +69,32 @@ export function createServer({ config, log, realtimeSocketOptions }: ServerDeps)
       return;
     }
     const params: Record<string, string> = req.body ?? {};
+    // Signed over the URL Twilio used, not the one Express sees behind ngrok or a proxy.
     const url = `${twilio.publicUrl}${req.originalUrl}`;
-    if (!isSignedByTwilio(twilio.authToken, req.header('x-twilio-signature'), url, params)) {
+    if (!signedByTwilio(req.header('x-twilio-signature'), url, params)) {
       log.warn('rejected a webhook without a valid Twilio signature', { url, ip: req.ip });
       res.status(403).send('Forbidden');
       return;
     }
-    log.info('incoming call', { callSid: params.CallSid, from: params.From, to: params.To });
+    const callSid = params.CallSid;
+    if (!callSid) {
+      res.status(400).send('Missing CallSid');
+      return;
+    }
+    if (draining) {
+      log.info('refused a call: shutting down', { callSid });
+      res.send(sayAndHangUpTwiml(CLOSED_MESSAGE));
+      return;
+    }
+    if (activeCalls.size + tokens.pending >= config.limits.maxConcurrentCalls) {
+      log.warn('refused a call: at the concurrent call limit', { callSid, limit: config.limits.maxConcurrentCalls });
+      res.send(sayAndHangUpTwiml(BUSY_MESSAGE));
+      return;
+    }
+    log.info('incoming call', { callSid, from: params.From, to: params.To });
     res.send(
       connectStreamTwiml(mediaStreamUrl(twilio.publicUrl), {
+        token: tokens.mint(callSid),
         from: params.From ?? '',
         to: params.To ?? '',
         direction: params.Direction ?? 'inbound',
@@ -63,9 +102,9 @@ export function createServer({ config, log, realtimeSocketOptions }: ServerDeps)
     );
   });
 
-  wsApp.ws('/media-stream', (ws, req) => {
+  wsInstance.app.ws('/media-stream', (ws, req) => {
     // express-ws rewrites req.url, so the signed URL is rebuilt from config, exactly as the TwiML gave it.
-    if (!twilio || !isSignedByTwilio(twilio.authToken, req.headers['x-twilio-signature'], mediaStreamUrl(twilio.publicUrl), {})) {
+    if (!twilio || !signedByTwilio(req.headers['x-twilio-signature'], mediaStreamUrl(twilio.publicUrl), {})) {
       log.warn('refused a media stream without a valid Twilio signature', { ip: req.socket.remoteAddress });
       ws.close(1008, 'forbidden');
       return;
@@ -74,6 +113,12 @@ export function createServer({ config, log, realtimeSocketOptions }: ServerDeps)
       config,
       log,
       openRealtime: () => openRealtime(config.openai, realtimeSocketOptions),
+      admit: (start) => {
+        const redeemed = tokens.redeem(start.start.callSid, start.start.customParameters.token);
+        return redeemed.ok ? { ok: true, reachedAt: redeemed.mintedAt } : redeemed;
+      },
+      record,
+      apologyAudio,
       onEnded: (ended) => activeCalls.delete(ended),
     });
     activeCalls.add(session);
@@ -83,6 +128,15 @@ export function createServer({ config, log, realtimeSocketOptions }: ServerDeps)
     ws.on('error', (err) => log.warn('media stream socket error', { ...session.ids, error: err.message }));
   });
 
+  if (review) app.use(review);
+
+  const close = async () => {
+    for (const call of [...activeCalls]) call.end('server-shutdown');
+    for (const client of wsInstance.getWss().clients) client.terminate();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+
   return {
     http: server,
     activeCalls,
@@ -91,9 +145,13 @@ export function createServer({ config, log, realtimeSocketOptions }: ServerDeps)
         server.once('error', reject);
         server.listen(port, host, () => resolve(server.address() as AddressInfo));
       }),
-    close: async () => {
-      for (const call of [...activeCalls]) call.end('server shutting down');
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    drain: async (timeoutMs) => {
+      draining = true;
+      const deadline = Date.now() + timeoutMs;
+      while (activeCalls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      if (activeCalls.size > 0) log.warn('drain timeout: ending the remaining calls', { activeCalls: activeCalls.size });
+      await close();
     },
+    close,
   };
 }

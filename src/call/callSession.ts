@@ -2,10 +2,15 @@ import { performance } from 'node:perf_hooks';
 import type { RealtimeClientEvent, RealtimeServerEvent } from 'openai/resources/realtime/realtime';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import { greetingResponse, phoneSession, type OpenAIRealtimeWS } from '../realtime';
-import { outbound, parseTwilioMessage, type TwilioMessage, type TwilioStart } from '../telephony';
+import { greetingResponse, phoneSession, reseedItems, type OpenAIRealtimeWS } from '../realtime';
+import type { EndReason, Turn } from '../store/types';
+import { FloodGuard, outbound, parseTwilioMessage, type TwilioMessage, type TwilioStart } from '../telephony';
 import { createAudioPath, type AudioPath } from './audioPath';
+import { Conversation } from './conversation';
+import { InputGapFiller, mulawSilence } from './inputGaps';
+import { CallLimits } from './limits';
 import { PlaybackTracker } from './playback';
+import type { CallRecorder } from './recorder';
 
 /** The Twilio side of a call, as express-ws hands it to us. */
 export interface TwilioSocket {
@@ -14,10 +19,18 @@ export interface TwilioSocket {
   close(code?: number, reason?: string): void;
 }
 
+export type Admission = { ok: true; reachedAt: number } | { ok: false; reason: string };
+
 export interface CallSessionDeps {
-  config: Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription'>;
+  config: Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription' | 'limits'>;
   log: Logger;
   openRealtime: () => OpenAIRealtimeWS;
+  /** Decides whether a stream may be bridged (stream token check). */
+  admit: (start: TwilioStart) => Admission;
+  /** Starts the call's record; none in tests that do not care. */
+  record?: (start: TwilioStart, reachedAt: number) => CallRecorder;
+  /** μ-law 8 kHz audio played when the model cannot be reached: it must work without the model. */
+  apologyAudio: Buffer;
   onEnded?: (session: CallSession) => void;
 }
 
@@ -27,25 +40,51 @@ const CHUNK_MS = 40;
 const MULAW_BYTES_PER_MS = 8;
 /** Caller audio kept while the model socket is still opening; older audio is dropped beyond this. */
 const MAX_PENDING_INPUT_MS = 5000;
+/** Twilio sends ~50 media messages a second plus mark echoes. */
+const MAX_MESSAGES_PER_SECOND = 500;
+/** New model sessions a call may open after the first one fails or drops. */
+const MAX_RECONNECTS = 3;
+const RECONNECT_DELAYS_MS = [0, 500, 2000];
+/** While the caller is speaking, no media for this long means Twilio stopped sending: fill with silence. */
+const MEDIA_STALL_MS = 750;
+const STALL_FILL_MS = 1000;
+/** A goodbye that never finishes playing still ends the call after this long. */
+const GOODBYE_TIMEOUT_MS = 20_000;
+const APOLOGY_MARK = 'apology:end';
 
 /**
- * One phone call: one Twilio media stream bridged to one Realtime session. Owns all of that call's state;
- * everything it does goes through its own logger.
+ * One phone call: one Twilio media stream bridged to one Realtime session (or a new one, if the first
+ * fails). Owns all of that call's state; everything it does goes through its own logger and recorder.
  */
 export class CallSession {
   private log: Logger;
   private streamSid: string | undefined;
   private callSid: string | undefined;
-  private rt: OpenAIRealtimeWS | undefined;
+  private recorder: CallRecorder | undefined;
   private readonly audio: AudioPath;
-  private readonly playback = new PlaybackTracker();
+  private playback = new PlaybackTracker();
+  private readonly conversation = new Conversation((turn) => this.recorder?.turn(turn));
+  private readonly floodGuard = new FloodGuard(MAX_MESSAGES_PER_SECOND);
+  private readonly gaps = new InputGapFiller();
+  private readonly limits: CallLimits;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  private rt: OpenAIRealtimeWS | undefined;
   private modelReady = false;
+  private modelSessions = 0;
   private pendingInput: Array<{ audio: string; ms: number }> = [];
   private activeResponseId: string | undefined;
+  private queuedInstructions: string | undefined;
+  private failedResponsesInARow = 0;
+
   private startedAt = 0;
+  private lastMediaAt = 0;
+  private callerSpeaking = false;
   private callerStoppedAt: number | undefined;
-  private firstAudioLogged = false;
-  private bargeIns = 0;
+  private firstAudioSeen = false;
+  /** Set once the call is winding down: the reason it will end with. */
+  private ending: EndReason | undefined;
+  private goodbyeSpoken = false;
   private ended = false;
 
   constructor(
@@ -54,15 +93,26 @@ export class CallSession {
   ) {
     this.log = deps.log;
     this.audio = createAudioPath(deps.config.audioMode);
+    this.limits = new CallLimits(deps.config.limits, {
+      nearMaxDuration: () => this.say('Tell the caller, briefly and politely, that the call will have to end in a moment.'),
+      maxDurationReached: () => this.endWithGoodbye('max-duration', 'The call has reached its time limit. Say a short, friendly goodbye.'),
+      idleWarning: () => this.say('Ask whether the caller is still there.'),
+      idleReached: () => this.endWithGoodbye('idle-timeout', 'The caller has gone quiet. Say a short, friendly goodbye.'),
+    });
   }
 
   get ids(): { callSid?: string; streamSid?: string } {
     return { callSid: this.callSid, streamSid: this.streamSid };
   }
 
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
   /** Every frame Twilio sends. A frame we cannot trust ends this stream, and only this stream. */
   handleFrame(frame: unknown): void {
     if (this.ended) return;
+    if (!this.floodGuard.allow()) return this.reject('message flood');
     const parsed = parseTwilioMessage(frame);
     if (!parsed.ok) return this.reject(parsed.reason);
     const message = parsed.message;
@@ -78,74 +128,157 @@ export class CallSession {
 
   /** Twilio's socket closed (the call ended, or the network dropped). */
   handleTwilioClosed(): void {
-    this.end('twilio stream closed');
+    this.end(this.ending ?? 'caller-hung-up');
   }
 
-  /** Ends the call: the model socket closes at once, so a dead call never keeps billing. */
-  end(reason: string): void {
+  /** Ends the call now: the model socket closes at once, so a dead call never keeps billing. */
+  end(reason: EndReason, detail?: string): void {
     if (this.ended) return;
     this.ended = true;
+    this.limits.stop();
+    this.timers.forEach(clearTimeout);
+    this.timers.clear();
     const durationMs = this.startedAt ? Math.round(performance.now() - this.startedAt) : 0;
-    this.log.info('call ended', { reason, durationMs, bargeIns: this.bargeIns });
+    this.log.info('call ended', { reason, ...(detail ? { detail } : {}), durationMs });
     this.closeModel();
     if (this.twilio.readyState === OPEN) this.twilio.close(1000, 'call ended');
+    this.conversation.finish((itemId) => this.playback.heardMs(itemId));
+    this.recorder?.finish(reason);
     this.deps.onEnded?.(this);
   }
 
+  // ───────────────────────────── Twilio side ─────────────────────────────
+
   private reject(reason: string): void {
     this.log.warn('closing media stream: bad message from Twilio', { reason });
-    this.end(`protocol error: ${reason}`);
+    this.recorder?.event({ type: 'error', summary: `bad message from Twilio: ${reason}` });
+    if (this.twilio.readyState === OPEN) this.twilio.close(1008, reason.slice(0, 120));
+    this.end('protocol-error', reason);
+  }
+
+  private start(message: TwilioStart): void {
+    const admission = this.deps.admit(message);
+    if (!admission.ok) return this.reject(`stream refused: ${admission.reason}`);
+    this.streamSid = message.streamSid;
+    this.callSid = message.start.callSid;
+    this.startedAt = performance.now();
+    this.lastMediaAt = this.startedAt;
+    this.log = this.deps.log.child({ callSid: this.callSid, streamSid: this.streamSid });
+    const { from, to } = message.start.customParameters;
+    this.log.info('call started', { from, to, audioMode: this.deps.config.audioMode });
+    this.recorder = this.deps.record?.(message, admission.reachedAt);
+    this.limits.start();
+    this.every(250, () => this.fillStalledInput());
+    this.connectModel();
   }
 
   private handleStreamEvent(message: Exclude<TwilioMessage, { event: 'connected' | 'start' }>): void {
     switch (message.event) {
       case 'media':
-        return this.forwardCallerAudio(Buffer.from(message.media.payload, 'base64'));
+        return this.onCallerAudio(Buffer.from(message.media.payload, 'base64'), Number(message.media.timestamp));
       case 'mark':
-        this.playback.acknowledged(message.mark.name);
-        return;
+        return this.onMarkPlayed(message.mark.name);
       case 'dtmf':
         this.log.info('caller pressed a key', { digit: message.dtmf.digit });
+        this.recorder?.event({ type: 'dtmf', summary: `caller pressed ${message.dtmf.digit}` });
         return;
       case 'stop':
-        return this.end('caller hung up');
+        return this.end(this.ending ?? 'caller-hung-up');
     }
   }
 
-  private start(message: TwilioStart): void {
-    this.streamSid = message.streamSid;
-    this.callSid = message.start.callSid;
-    this.startedAt = performance.now();
-    this.log = this.deps.log.child({ callSid: this.callSid, streamSid: this.streamSid });
-    const { from, to } = message.start.customParameters;
-    this.log.info('call started', { from, to, audioMode: this.deps.config.audioMode });
-    this.connectModel();
+  private onCallerAudio(mulaw: Buffer, timestampMs: number): void {
+    this.lastMediaAt = performance.now();
+    const gapMs = this.gaps.gapBefore(timestampMs, mulaw.length / MULAW_BYTES_PER_MS);
+    if (gapMs > 0) {
+      this.log.debug('filling a gap in caller audio', { gapMs });
+      this.forwardCallerAudio(mulawSilence(gapMs));
+    }
+    this.recorder?.callerAudio(mulaw, timestampMs);
+    this.forwardCallerAudio(mulaw);
   }
 
+  /** Twilio went quiet while the caller was mid-sentence: silence lets server VAD close the turn. */
+  private fillStalledInput(): void {
+    if (!this.callerSpeaking || performance.now() - this.lastMediaAt < MEDIA_STALL_MS) return;
+    this.log.debug('no caller audio while speaking: sending silence', { ms: STALL_FILL_MS });
+    this.forwardCallerAudio(mulawSilence(STALL_FILL_MS));
+    this.gaps.filled(STALL_FILL_MS);
+    this.lastMediaAt = performance.now();
+  }
+
+  private onMarkPlayed(name: string): void {
+    if (name === APOLOGY_MARK) return this.end(this.ending ?? 'model-error');
+    const itemId = this.playback.acknowledged(name);
+    if (!itemId) return;
+    this.limits.agentActivity();
+    this.settleIfPlayedOut(itemId);
+    this.finishGoodbyeIfPlayed();
+  }
+
+  private sendToTwilio(message: string): void {
+    if (this.twilio.readyState === OPEN) this.twilio.send(message);
+  }
+
+  /** Sends μ-law audio to Twilio in chunks, each followed by the mark `markFor` names, if any. */
+  private playToCaller(mulaw: Buffer, markFor?: (chunkMs: number) => string): void {
+    const chunkBytes = CHUNK_MS * MULAW_BYTES_PER_MS;
+    for (let offset = 0; offset < mulaw.length; offset += chunkBytes) {
+      const chunk = mulaw.subarray(offset, offset + chunkBytes);
+      this.sendToTwilio(outbound.media(this.streamSid!, chunk.toString('base64')));
+      this.recorder?.agentAudio(chunk, this.sinceStartMs());
+      if (markFor) this.sendToTwilio(outbound.mark(this.streamSid!, markFor(chunk.length / MULAW_BYTES_PER_MS)));
+    }
+  }
+
+  // ───────────────────────────── model side ─────────────────────────────
+
   private connectModel(): void {
+    this.modelSessions++;
+    this.modelReady = false;
     let rt: OpenAIRealtimeWS;
     try {
       rt = this.deps.openRealtime();
     } catch (err) {
-      this.log.error('could not open the model session', { error: (err as Error).message });
-      return this.end('model unavailable');
+      return this.modelLost(`could not open the model session: ${(err as Error).message}`, false);
     }
     this.rt = rt;
+    let refusedStatus: number | undefined;
     // Without an error listener the SDK turns errors into unhandled rejections that kill the process.
     rt.on('error', (err) => {
+      if (rt !== this.rt) return;
+      const status = /Unexpected server response: (\d{3})/.exec(err.message)?.[1];
+      if (status) refusedStatus = Number(status);
       const code = err.error?.code ?? undefined;
-      if (code === 'session_expired') {
-        this.log.error('model session expired', { code, message: err.error?.message });
-        return this.end('model session expired');
-      }
-      this.log.warn('model error', { code, message: err.error?.message ?? err.message, cause: causeOf(err) });
+      const message = err.error?.message ?? err.message;
+      this.log.warn('model error', { code, message, cause: causeOf(err) });
+      this.recorder?.event({ type: 'error', summary: `model error: ${message}`, detail: { code } });
     });
     rt.socket.on('close', (code, reason) => {
-      if (this.ended) return;
-      this.log.error('model socket closed during the call', { code, reason: reason.toString() });
-      this.end('model disconnected');
+      if (rt !== this.rt || this.ended) return;
+      const why = refusedStatus ? `model refused the connection (HTTP ${refusedStatus})` : `model socket closed (${code} ${reason.toString()})`;
+      // A bad key or missing access will not fix itself on a retry.
+      this.modelLost(why, refusedStatus !== 401 && refusedStatus !== 403);
     });
-    rt.on('event', (event) => this.handleModelEvent(event));
+    rt.on('event', (event) => {
+      if (rt === this.rt) this.handleModelEvent(event);
+    });
+  }
+
+  /** The model is gone. Open a new session and pick the conversation up again, or apologise and hang up. */
+  private modelLost(why: string, retryable: boolean): void {
+    this.modelReady = false;
+    this.activeResponseId = undefined;
+    if (this.ended) return;
+    const reconnectsUsed = this.modelSessions - 1;
+    if (!retryable || reconnectsUsed >= MAX_RECONNECTS || this.ending) {
+      this.log.error('model unavailable: ending the call', { why, modelSessions: this.modelSessions });
+      return this.apologizeAndEnd(why);
+    }
+    const delay = RECONNECT_DELAYS_MS[Math.min(reconnectsUsed, RECONNECT_DELAYS_MS.length - 1)];
+    this.log.warn('model connection lost: reconnecting', { why, attempt: reconnectsUsed + 1, delayMs: delay });
+    this.recorder?.event({ type: 'reconnect', summary: `${why}; reconnecting (attempt ${reconnectsUsed + 1})` });
+    this.after(delay, () => this.connectModel());
   }
 
   private handleModelEvent(event: RealtimeServerEvent): void {
@@ -159,22 +292,26 @@ export class CallSession {
         this.activeResponseId = event.response.id;
         return;
       case 'response.output_audio.delta':
-        return this.playAgentAudio(event.response_id, event.item_id, event.delta);
+        return this.onAgentAudio(event.response_id, event.item_id, event.delta);
+      case 'response.output_audio_transcript.done':
+        this.conversation.agentText(event.item_id, event.transcript);
+        return this.settleIfPlayedOut(event.item_id);
       case 'response.done':
-        if (this.activeResponseId === event.response.id) this.activeResponseId = undefined;
-        if (event.response.id) this.playback.responseDone(event.response.id);
-        this.log.debug('response done', { status: event.response.status, usage: event.response.usage });
-        return;
+        return this.onResponseDone(event.response);
       case 'input_audio_buffer.speech_started':
+        this.callerSpeaking = true;
+        this.limits.callerActivity();
+        this.conversation.callerStartedSpeaking(event.item_id, Date.now());
         return this.onCallerStartedSpeaking();
       case 'input_audio_buffer.speech_stopped':
+        this.callerSpeaking = false;
         this.callerStoppedAt = performance.now();
+        this.limits.callerActivity();
         return;
       case 'conversation.item.input_audio_transcription.completed':
         this.log.info('caller said', { text: event.transcript });
-        return;
-      case 'response.output_audio_transcript.done':
-        this.log.info('agent said', { text: event.transcript, heardMs: this.playback.heardMs(event.item_id) });
+        this.conversation.callerSaid(event.item_id, event.transcript, Date.now());
+        this.recorder?.transcriptionUsage(event.usage);
         return;
     }
   }
@@ -182,33 +319,73 @@ export class CallSession {
   private onSessionReady(): void {
     if (this.modelReady) return;
     this.modelReady = true;
+    const history = this.conversation.history;
+    if (this.modelSessions > 1) this.reseed(history);
     for (const { audio } of this.pendingInput) this.sendToModel({ type: 'input_audio_buffer.append', audio });
     this.pendingInput = [];
     const { greeting } = this.deps.config.persona;
-    if (greeting) this.sendToModel(greetingResponse(greeting));
+    if (history.length > 0) this.say('The line dropped for a moment. Say sorry in a few words and carry on where you left off.');
+    else if (greeting) this.sendToModel(greetingResponse(greeting));
   }
 
-  private forwardCallerAudio(mulaw: Buffer): void {
-    const audio = this.audio.toModel(mulaw);
-    if (this.modelReady) return this.sendToModel({ type: 'input_audio_buffer.append', audio });
-    // The session is not configured yet: keep the latest few seconds so the caller's first words are not lost.
-    this.pendingInput.push({ audio, ms: mulaw.length / MULAW_BYTES_PER_MS });
-    let keptMs = this.pendingInput.reduce((sum, chunk) => sum + chunk.ms, 0);
-    while (keptMs > MAX_PENDING_INPUT_MS) keptMs -= this.pendingInput.shift()!.ms;
+  /** A new model session after a failure starts with the conversation as the caller heard it so far. */
+  private reseed(history: readonly Turn[]): void {
+    // Audio still playing came from the old session, whose items the new one cannot truncate.
+    if (this.playback.isPlaying) this.sendToTwilio(outbound.clear(this.streamSid!));
+    this.playback = new PlaybackTracker();
+    for (const item of reseedItems(history)) this.sendToModel(item);
+    this.log.info('model session resumed', { turns: history.length, modelSessions: this.modelSessions });
   }
 
-  private playAgentAudio(responseId: string, itemId: string, delta: string): void {
-    if (this.playback.isDropped(responseId)) return;
+  /** An agent item whose audio is complete and fully played is settled: heard in full. */
+  private settleIfPlayedOut(itemId: string): void {
+    if (this.playback.isPlayedOut(itemId)) this.conversation.agentSettled(itemId, this.playback.heardMs(itemId), false);
+  }
+
+  private onAgentAudio(responseId: string, itemId: string, delta: string): void {
     const mulaw = this.audio.toCaller(delta);
-    if (mulaw.length === 0) return;
-    this.logLatency();
-    const chunkBytes = CHUNK_MS * MULAW_BYTES_PER_MS;
-    for (let offset = 0; offset < mulaw.length; offset += chunkBytes) {
-      const chunk = mulaw.subarray(offset, offset + chunkBytes);
-      this.sendToTwilio(outbound.media(this.streamSid!, chunk.toString('base64')));
-      const mark = this.playback.sent(responseId, itemId, chunk.length / MULAW_BYTES_PER_MS);
-      this.sendToTwilio(outbound.mark(this.streamSid!, mark));
+    const ms = mulaw.length / MULAW_BYTES_PER_MS;
+    const now = performance.now();
+    const latencyMs = this.callerStoppedAt === undefined ? undefined : Math.round(now - this.callerStoppedAt);
+    this.conversation.agentAudio(itemId, ms, Date.now(), latencyMs);
+    if (this.playback.isDropped(responseId) || mulaw.length === 0) return;
+    if (!this.firstAudioSeen) {
+      this.firstAudioSeen = true;
+      const sinceStartMs = Math.round(now - this.startedAt);
+      this.log.info('first agent audio', { sinceStartMs });
+      this.recorder?.firstAudio(sinceStartMs);
+    } else if (latencyMs !== undefined) {
+      this.log.debug('agent responded', { latencyMs });
+      this.recorder?.turnLatency(latencyMs);
     }
+    this.callerStoppedAt = undefined;
+    this.playToCaller(mulaw, (chunkMs) => this.playback.sent(responseId, itemId, chunkMs));
+  }
+
+  private onResponseDone(response: Extract<RealtimeServerEvent, { type: 'response.done' }>['response']): void {
+    if (this.activeResponseId === response.id) this.activeResponseId = undefined;
+    if (response.id) this.playback.responseDone(response.id);
+    this.recorder?.responseUsage(response.usage);
+    this.log.debug('response done', { status: response.status, usage: response.usage });
+    if (response.status === 'failed') return this.onResponseFailed(response.status_details);
+    this.failedResponsesInARow = 0;
+    if (this.queuedInstructions) {
+      const instructions = this.queuedInstructions;
+      this.queuedInstructions = undefined;
+      this.say(instructions);
+    } else if (this.ending) {
+      this.goodbyeSpoken = true;
+      this.finishGoodbyeIfPlayed();
+    }
+  }
+
+  /** A response failed (e.g. rate limited): try once more, then give up on the model. */
+  private onResponseFailed(details: unknown): void {
+    this.failedResponsesInARow++;
+    this.log.warn('model response failed', { details, inARow: this.failedResponsesInARow });
+    this.recorder?.event({ type: 'error', summary: 'model response failed', detail: { details } });
+    if (this.failedResponsesInARow >= 2) return this.apologizeAndEnd('model responses keep failing');
+    this.after(1000, () => this.sendToModel({ type: 'response.create' }));
   }
 
   /**
@@ -223,28 +400,69 @@ export class CallSession {
     this.sendToTwilio(outbound.clear(this.streamSid!));
     const truncations = this.playback.interrupt(this.activeResponseId);
     this.audio.resetOutput();
+    this.recorder?.agentCleared(this.sinceStartMs());
     for (const t of truncations) {
       this.sendToModel({ type: 'conversation.item.truncate', item_id: t.itemId, content_index: 0, audio_end_ms: t.audioEndMs });
+      this.conversation.agentSettled(t.itemId, t.audioEndMs, true);
     }
-    this.bargeIns++;
-    this.log.info('barge-in', {
-      truncations: truncations.map((t) => ({ itemId: t.itemId, heardMs: t.audioEndMs, sentMs: Math.round(t.sentMs) })),
-    });
+    const cut = truncations.map((t) => ({ itemId: t.itemId, heardMs: t.audioEndMs, sentMs: Math.round(t.sentMs) }));
+    this.log.info('barge-in', { truncations: cut });
+    this.recorder?.bargeIn(cut);
+    this.finishGoodbyeIfPlayed();
   }
 
-  private logLatency(): void {
-    const now = performance.now();
-    if (!this.firstAudioLogged) {
-      this.firstAudioLogged = true;
-      this.log.info('first agent audio', { sinceStartMs: Math.round(now - this.startedAt) });
-    } else if (this.callerStoppedAt !== undefined) {
-      this.log.debug('agent responded', { latencyMs: Math.round(now - this.callerStoppedAt) });
+  // ───────────────────────────── ending ─────────────────────────────
+
+  /** Asks the model to say something now, or after the response in progress. */
+  private say(instructions: string): void {
+    if (!this.modelReady || this.ended) return;
+    if (this.activeResponseId) {
+      this.queuedInstructions = instructions;
+      return;
     }
-    this.callerStoppedAt = undefined;
+    this.sendToModel({ type: 'response.create', response: { instructions } });
   }
 
-  private sendToTwilio(message: string): void {
-    if (this.twilio.readyState === OPEN) this.twilio.send(message);
+  /** The model says goodbye; the call ends once that has played (or after a timeout). */
+  private endWithGoodbye(reason: EndReason, instructions: string): void {
+    if (this.ending || this.ended) return;
+    if (!this.modelReady) return this.end(reason);
+    this.ending = reason;
+    this.limits.stop();
+    this.log.info('ending the call', { reason });
+    this.queuedInstructions = undefined;
+    this.say(instructions);
+    this.after(GOODBYE_TIMEOUT_MS, () => this.end(reason, 'goodbye did not finish in time'));
+  }
+
+  private finishGoodbyeIfPlayed(): void {
+    if (this.ending && this.goodbyeSpoken && !this.playback.isPlaying) this.end(this.ending);
+  }
+
+  /** The model cannot be reached: play the shipped apology and hang up once it has played. */
+  private apologizeAndEnd(why: string): void {
+    this.ending = 'model-error';
+    this.limits.stop();
+    this.closeModel();
+    this.recorder?.event({ type: 'error', summary: `model unavailable: ${why}` });
+    if (this.twilio.readyState !== OPEN || !this.streamSid) return this.end('model-error', why);
+    if (this.playback.isPlaying) this.sendToTwilio(outbound.clear(this.streamSid));
+    this.playback = new PlaybackTracker();
+    const apology = this.deps.apologyAudio;
+    this.playToCaller(apology);
+    this.sendToTwilio(outbound.mark(this.streamSid, APOLOGY_MARK));
+    this.after(apology.length / MULAW_BYTES_PER_MS + 3000, () => this.end('model-error', why));
+  }
+
+  // ───────────────────────────── plumbing ─────────────────────────────
+
+  private forwardCallerAudio(mulaw: Buffer): void {
+    const audio = this.audio.toModel(mulaw);
+    if (this.modelReady) return this.sendToModel({ type: 'input_audio_buffer.append', audio });
+    // The session is not configured yet: keep the latest few seconds so the caller's first words are not lost.
+    this.pendingInput.push({ audio, ms: mulaw.length / MULAW_BYTES_PER_MS });
+    let keptMs = this.pendingInput.reduce((sum, chunk) => sum + chunk.ms, 0);
+    while (keptMs > MAX_PENDING_INPUT_MS) keptMs -= this.pendingInput.shift()!.ms;
   }
 
   private sendToModel(event: RealtimeClientEvent): void {
@@ -252,11 +470,30 @@ export class CallSession {
   }
 
   private closeModel(): void {
-    const socket = this.rt?.socket;
-    if (!socket) return;
+    const rt = this.rt;
+    this.rt = undefined;
+    this.modelReady = false;
+    if (!rt) return;
     // terminate() works in every state; close() on a socket still connecting throws.
-    if (socket.readyState === OPEN) this.rt!.close({ code: 1000, reason: 'call ended' });
-    else socket.terminate();
+    if (rt.socket.readyState === OPEN) rt.close({ code: 1000, reason: 'call ended' });
+    else rt.socket.terminate();
+  }
+
+  private sinceStartMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.ended) fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const timer = setInterval(() => (this.ended ? clearInterval(timer) : fn()), ms);
+    this.timers.add(timer);
   }
 }
 

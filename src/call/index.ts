@@ -1,2 +1,4 @@
-export { CallSession, type CallSessionDeps, type TwilioSocket } from './callSession';
+export { CallSession, type CallSessionDeps, type TwilioSocket, type Admission } from './callSession';
 export { PlaybackTracker, type Truncation } from './playback';
+export { Conversation, cutAtHeard } from './conversation';
+export type { CallRecorder, TranscriptionUsage } from './recorder';

@@ -17,6 +17,7 @@ interface ItemPlayback {
   responseId: string;
   sentMs: number;
   playedMs: number;
+  pendingMarks: number;
 }
 
 interface PendingMark {
@@ -46,24 +47,35 @@ export class PlaybackTracker {
   sent(responseId: string, itemId: string, ms: number): string {
     let item = this.items.get(itemId);
     if (!item) {
-      item = { responseId, sentMs: 0, playedMs: 0 };
+      item = { responseId, sentMs: 0, playedMs: 0, pendingMarks: 0 };
       this.items.set(itemId, item);
     }
     item.sentMs += ms;
+    item.pendingMarks++;
     const name = `${itemId}:${Math.floor(item.sentMs)}:${++this.markSeq}`;
     this.pending.set(name, { itemId, atMs: item.sentMs });
     return name;
   }
 
-  /** Handles a mark echo. Returns false for echoes that do not mean playback (caused by clear, or unknown). */
-  acknowledged(name: string): boolean {
-    if (this.clearedMarks.delete(name)) return false;
+  /**
+   * Handles a mark echo: returns the item whose playback it advanced, or undefined for echoes that do not
+   * mean playback (caused by a clear, or not ours).
+   */
+  acknowledged(name: string): string | undefined {
+    if (this.clearedMarks.delete(name)) return undefined;
     const mark = this.pending.get(name);
-    if (!mark) return false;
+    if (!mark) return undefined;
     this.pending.delete(name);
-    const item = this.items.get(mark.itemId);
-    if (item) item.playedMs = Math.max(item.playedMs, mark.atMs);
-    return true;
+    const item = this.items.get(mark.itemId)!;
+    item.playedMs = Math.max(item.playedMs, mark.atMs);
+    item.pendingMarks--;
+    return mark.itemId;
+  }
+
+  /** Everything sent of the item so far has played (more may still come while it is generating). */
+  isPlayedOut(itemId: string): boolean {
+    const item = this.items.get(itemId);
+    return item !== undefined && item.pendingMarks === 0;
   }
 
   /** Milliseconds of an item the caller has heard so far. */
@@ -80,6 +92,7 @@ export class PlaybackTracker {
   interrupt(activeResponseId?: string): Truncation[] {
     for (const name of this.pending.keys()) this.clearedMarks.add(name);
     this.pending.clear();
+    for (const item of this.items.values()) item.pendingMarks = 0;
     if (activeResponseId) this.droppedResponses.add(activeResponseId);
     const truncations: Truncation[] = [];
     for (const [itemId, item] of this.items) {

@@ -1,4 +1,9 @@
-import type { RealtimeAudioFormats, RealtimeSessionCreateRequest, ResponseCreateEvent } from 'openai/resources/realtime/realtime';
+import type {
+  ConversationItemCreateEvent,
+  RealtimeAudioFormats,
+  RealtimeSessionCreateRequest,
+  ResponseCreateEvent,
+} from 'openai/resources/realtime/realtime';
 import type { Config } from '../config';
 
 export type SessionSettings = Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription'>;
@@ -44,4 +49,17 @@ export function greetingResponse(greeting: string): ResponseCreateEvent {
       instructions: `Greet the caller now by saying exactly this, and nothing more: "${greeting}"`,
     },
   };
+}
+
+/** The conversation so far, as items for a fresh session: text, since the old session's audio is gone. */
+export function reseedItems(turns: ReadonlyArray<{ role: 'caller' | 'agent'; text: string }>): ConversationItemCreateEvent[] {
+  return turns
+    .filter((turn) => turn.text.trim() !== '')
+    .map((turn) => ({
+      type: 'conversation.item.create',
+      item:
+        turn.role === 'caller'
+          ? { type: 'message', role: 'user', content: [{ type: 'input_text', text: turn.text }] }
+          : { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: turn.text }] },
+    }));
 }

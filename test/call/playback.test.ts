@@ -28,9 +28,9 @@ describe('PlaybackTracker', () => {
   it('ignores unknown and repeated mark echoes', () => {
     const tracker = new PlaybackTracker();
     const [first] = send(tracker, 'r1', 'a', 2);
-    expect(tracker.acknowledged('not-ours')).toBe(false);
-    expect(tracker.acknowledged(first)).toBe(true);
-    expect(tracker.acknowledged(first)).toBe(false);
+    expect(tracker.acknowledged('not-ours')).toBeUndefined();
+    expect(tracker.acknowledged(first)).toBe('a');
+    expect(tracker.acknowledged(first)).toBeUndefined();
     expect(tracker.heardMs('a')).toBe(40);
   });
 
@@ -43,7 +43,7 @@ describe('PlaybackTracker', () => {
     expect(Number.isInteger(truncations[0].audioEndMs)).toBe(true);
     expect(tracker.isPlaying).toBe(false);
     // Twilio echoes every cleared mark at once: that is not playback.
-    for (const m of marks.slice(3)) expect(tracker.acknowledged(m)).toBe(false);
+    for (const m of marks.slice(3)) expect(tracker.acknowledged(m)).toBeUndefined();
     expect(tracker.heardMs('item_A')).toBe(121);
   });
 
@@ -70,6 +70,21 @@ describe('PlaybackTracker', () => {
     send(tracker, 'r2', 'queued', 2);
     expect(tracker.interrupt()).toEqual([{ itemId: 'queued', audioEndMs: 0, sentMs: 80 }]);
     expect(tracker.isDropped('r1')).toBe(false);
+  });
+
+  it('knows when everything sent of an item has played', () => {
+    const tracker = new PlaybackTracker();
+    const marks = send(tracker, 'r1', 'a', 2);
+    expect(tracker.isPlayedOut('a')).toBe(false);
+    tracker.acknowledged(marks[0]);
+    expect(tracker.isPlayedOut('a')).toBe(false);
+    tracker.acknowledged(marks[1]);
+    expect(tracker.isPlayedOut('a')).toBe(true);
+    tracker.sent('r1', 'a', 40);
+    expect(tracker.isPlayedOut('a')).toBe(false);
+    tracker.interrupt();
+    expect(tracker.isPlayedOut('a')).toBe(true);
+    expect(tracker.isPlayedOut('unknown')).toBe(false);
   });
 
   it('has nothing to interrupt once everything played', () => {

@@ -22,7 +22,12 @@ export class TestAgent {
     readonly url: string,
   ) {}
 
-  static async start(env: NodeJS.ProcessEnv = {}, fakeOptions: FakeRealtimeOptions = {}): Promise<TestAgent> {
+  /** `adjust` may change the loaded config, e.g. limits shorter than the settings allow. */
+  static async start(
+    env: NodeJS.ProcessEnv = {},
+    fakeOptions: FakeRealtimeOptions = {},
+    adjust: (config: Config) => void = () => {},
+  ): Promise<TestAgent> {
     const fake = await FakeRealtimeServer.start(fakeOptions);
     const config = loadConfig({
       OPENAI_API_KEY: 'sk-test-key-0123456789',
@@ -33,6 +38,7 @@ export class TestAgent {
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       ...env,
     });
+    adjust(config);
     const log = createLogger(config.log, [config.openai.apiKey, AUTH_TOKEN]);
     const server = createServer({ config, log, realtimeSocketOptions: { ca: fake.ca } });
     const address = await server.listen(0, '127.0.0.1');
