@@ -1,0 +1,287 @@
+import { END_REASONS, type CallDetail, type CallEvent, type CallSummary, type FilterInput, type Turn } from '../store';
+import {
+  describeEndReason,
+  describeInterruption,
+  formatCost,
+  formatCount,
+  formatDateTime,
+  formatDuration,
+  formatLatency,
+  formatOffset,
+  summarizeLatencies,
+} from './format';
+import { html, trustedHtml, type Html } from './html';
+import { STYLES } from './styles';
+
+/** Pure renderers: data in, a whole HTML document out. Every value goes through `html`, so all of it is escaped. */
+
+export function callPath(callSid: string): string {
+  return `/calls/${encodeURIComponent(callSid)}`;
+}
+
+export function recordingPath(callSid: string): string {
+  return `/api/calls/${encodeURIComponent(callSid)}/recording`;
+}
+
+function page(title: string, body: Html, options: { signedIn: boolean }): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title}</title>
+<style>${trustedHtml(STYLES)}</style>
+</head>
+<body>
+<header class="top"><div class="wrap inner">
+  <a class="brand" href="/calls"><span class="dot"></span>Call records</a>
+  ${
+    options.signedIn
+      ? html`<form method="post" action="/calls/logout"><button class="quiet" type="submit">Sign out</button></form>`
+      : ''
+  }
+</div></header>
+<main class="wrap">
+${body}
+</main>
+</body>
+</html>
+`.value;
+}
+
+export function renderSignInPage(options: { next: string; error?: string }): string {
+  return page(
+    'Sign in · Call records',
+    html`<section class="card signin">
+  <h1>Sign in</h1>
+  <p>Enter the admin token: <span class="mono">ADMIN_TOKEN</span>, or the token in the sign-in link the server
+  printed when it started.</p>
+  ${options.error ? html`<div class="alert" role="alert">${options.error}</div>` : ''}
+  <form method="post" action="/calls/login">
+    <input type="hidden" name="next" value="${options.next}">
+    <label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
+    <button type="submit">Sign in</button>
+  </form>
+</section>`,
+    { signedIn: false },
+  );
+}
+
+export function renderNotFoundPage(callSid: string): string {
+  return page(
+    'Not found · Call records',
+    html`<a class="back" href="/calls">← All calls</a>
+<section class="card empty"><h1>No such call</h1><p>There is no record of <span class="mono">${callSid}</span>.
+It may have been deleted by the retention policy.</p></section>`,
+    { signedIn: true },
+  );
+}
+
+const REASON_TONE: Record<string, string> = {
+  'caller-hung-up': 'ok',
+  'agent-ended': 'ok',
+  transferred: 'info',
+  'max-duration': 'warn',
+  'idle-timeout': 'warn',
+  'server-shutdown': 'warn',
+  'model-error': 'bad',
+  'protocol-error': 'bad',
+  crashed: 'bad',
+  error: 'bad',
+};
+
+function reasonBadge(reason: string | undefined): Html {
+  const tone = reason === undefined ? 'live' : (REASON_TONE[reason] ?? '');
+  return html`<span class="badge ${tone}">${describeEndReason(reason)}</span>`;
+}
+
+export interface ListPageData {
+  calls: CallSummary[];
+  input: FilterInput;
+  problems: string[];
+  limit: number;
+}
+
+export function renderListPage({ calls, input, problems, limit }: ListPageData): string {
+  const filtered = Object.values(input).some((v) => v !== undefined && v.trim() !== '');
+  const totalCost = calls.reduce((sum, c) => sum + c.costUsd, 0);
+  const totalMs = calls.reduce((sum, c) => sum + (c.durationMs ?? 0), 0);
+  const reasonOptions = END_REASONS.map(
+    (r) => html`<option value="${r}"${r === input.reason ? html` selected` : ''}>${describeEndReason(r)}</option>`,
+  );
+  return page(
+    'Calls · Call records',
+    html`<h1>Calls</h1>
+<form class="card filters" method="get" action="/calls" role="search">
+  <label class="search">Search <input type="search" name="search" value="${input.search ?? ''}" placeholder="Words said, a number or a call SID"></label>
+  <label>Number <input type="text" name="number" value="${input.number ?? ''}" placeholder="+1 555…" inputmode="tel"></label>
+  <label>Ended <select name="reason"><option value="">Any way</option>${reasonOptions}</select></label>
+  <label>From <input type="date" name="since" value="${dateValue(input.since)}"></label>
+  <label>Until <input type="date" name="until" value="${dateValue(input.until)}"></label>
+  <div class="actions"><button type="submit">Filter</button>${filtered ? html`<a href="/calls">Clear</a>` : ''}</div>
+</form>
+${problems.map((p) => html`<div class="alert" role="alert">${p}</div>`)}
+<div class="summary-line">
+  <span><strong class="num">${formatCount(calls.length)}</strong> ${calls.length === 1 ? 'call' : 'calls'}${
+    calls.length >= limit ? html` <span>(the newest ${limit}; narrow the filters to see older ones)</span>` : ''
+  }</span>
+  <span><strong class="num">${formatDuration(totalMs)}</strong> talked</span>
+  <span><strong class="num">${formatCost(totalCost)}</strong> estimated</span>
+</div>
+<section class="card">
+${
+  calls.length === 0
+    ? html`<div class="empty">${filtered ? 'No calls match these filters.' : 'No calls yet. They appear here as they happen.'}</div>`
+    : html`<table class="calls">
+  <thead><tr><th>Caller</th><th>When</th><th>Length</th><th class="wide right">Turns</th><th class="wide right">Barge-ins</th><th class="wide right">Cost</th><th>Ended</th></tr></thead>
+  <tbody>${calls.map(listRow)}</tbody>
+</table>`
+}
+</section>`,
+    { signedIn: true },
+  );
+}
+
+function listRow(call: CallSummary): Html {
+  return html`<tr>
+  <td><a class="row-link" href="${callPath(call.callSid)}">${call.from || 'unknown'}</a><span class="sub">to ${call.to || 'unknown'} · ${call.direction}</span></td>
+  <td class="num">${formatDateTime(call.startedAt)}</td>
+  <td class="num">${formatDuration(call.durationMs)}</td>
+  <td class="wide right num">${call.turnCount}</td>
+  <td class="wide right num">${call.bargeIns}</td>
+  <td class="wide right num">${formatCost(call.costUsd)}</td>
+  <td>${reasonBadge(call.endReason)}</td>
+</tr>`;
+}
+
+/** `<input type=date>` wants YYYY-MM-DD; other forms (7d, ISO times) stay in the query but not in the box. */
+function dateValue(value: string | undefined): string {
+  return value && /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? value.trim() : '';
+}
+
+export function renderCallPage(call: CallDetail, options: { hasRecording: boolean }): string {
+  const start = call.answeredAt;
+  const latency = summarizeLatencies(call.turnLatenciesMs);
+  const totalTokens = Object.values(call.usage).reduce((a, b) => a + b, 0);
+  return page(
+    `${call.from} · ${formatDateTime(call.startedAt)} · Call records`,
+    html`<a class="back" href="/calls">← All calls</a>
+<div class="call-head">
+  <div>
+    <h1>${call.from || 'unknown'}<span class="arrow">→</span>${call.to || 'unknown'}</h1>
+    <div class="meta">
+      <time datetime="${new Date(call.startedAt).toISOString()}">${formatDateTime(call.startedAt)}</time>
+      <span>${call.direction}</span>
+      <span>${call.personaName}</span>
+      ${reasonBadge(call.endReason)}
+    </div>
+  </div>
+</div>
+<div class="stats">
+  ${stat('Length', formatDuration(call.durationMs), call.endedAt === undefined ? 'still going' : describeEndReason(call.endReason))}
+  ${stat('First audio', formatLatency(call.firstAudioMs), 'answer → agent speaks')}
+  ${stat(
+    'Reply time',
+    formatLatency(latency?.median),
+    latency ? `median of ${latency.count} · ${formatLatency(latency.min)}–${formatLatency(latency.max)}` : 'no replies',
+  )}
+  ${stat('Barge-ins', String(call.bargeIns), call.bargeIns === 1 ? 'caller cut in once' : 'caller cut in')}
+  ${stat('Cost', formatCost(call.costUsd), `${formatCount(totalTokens)} tokens`)}
+</div>
+${
+  options.hasRecording
+    ? html`<section class="card player">
+  <audio controls preload="metadata" src="${recordingPath(call.callSid)}"></audio>
+  <span class="legend">Caller left · agent right · <a href="${recordingPath(call.callSid)}?download=1" download>Download WAV</a></span>
+</section>`
+    : ''
+}
+<h2>Transcript</h2>
+<section class="card transcript" aria-label="Transcript">
+${call.transcript.length === 0 ? html`<div class="empty">Nothing was said.</div>` : call.transcript.map((t) => turnBubble(t, start))}
+</section>
+<h2>Events</h2>
+<section class="card">
+${
+  call.events.length === 0
+    ? html`<div class="empty">No events.</div>`
+    : html`<ol class="timeline">${call.events.map((e) => eventItem(e, start))}</ol>`
+}
+</section>
+<div class="columns">
+  <div>
+    <h2>Tokens</h2>
+    <section class="card">${tokenTable(call)}</section>
+  </div>
+  <div>
+    <h2>Details</h2>
+    <section class="card">${facts(call)}</section>
+  </div>
+</div>`,
+    { signedIn: true },
+  );
+}
+
+function stat(label: string, value: string, hint: string): Html {
+  return html`<div class="card stat"><div class="label">${label}</div><div class="value">${value}</div><div class="hint">${hint}</div></div>`;
+}
+
+function turnBubble(turn: Turn, start: number): Html {
+  const agent = turn.role === 'agent';
+  return html`<div class="turn ${turn.role}${turn.interrupted ? ' interrupted' : ''}">
+  <div class="who"><strong>${agent ? 'Agent' : 'Caller'}</strong><time class="num">${formatOffset(turn.at - start)}</time>${
+    agent && turn.latencyMs !== undefined ? html`<span>replied in ${formatLatency(turn.latencyMs)}</span>` : ''
+  }</div>
+  <div class="bubble">${turn.text || '…'}${
+    turn.interrupted ? html`<span class="cut">— ${describeInterruption(turn.heardMs, turn.spokenMs)}</span>` : ''
+  }</div>
+</div>`;
+}
+
+function eventItem(event: CallEvent, start: number): Html {
+  const tone = event.type === 'error' ? 'bad' : event.type === 'warning' || event.type === 'barge-in' ? 'warn' : 'info';
+  return html`<li>
+  <time class="num">${formatOffset(event.at - start)}</time>
+  <div class="what"><span class="badge ${tone}">${event.type}</span><span>${event.summary}</span></div>
+  ${
+    event.detail && Object.keys(event.detail).length > 0
+      ? html`<details><summary>details</summary><pre class="mono">${JSON.stringify(event.detail, null, 2)}</pre></details>`
+      : ''
+  }
+</li>`;
+}
+
+function tokenTable(call: CallDetail): Html {
+  const u = call.usage;
+  const rows: Array<[string, number]> = [
+    ['Audio in', u.audioIn],
+    ['Audio in, cached', u.audioInCached],
+    ['Text in', u.textIn],
+    ['Text in, cached', u.textInCached],
+    ['Audio out', u.audioOut],
+    ['Text out', u.textOut],
+    ['Transcription', u.transcription],
+  ];
+  return html`<table class="tokens"><tbody>
+${rows.map(([kind, n]) => html`<tr><td>${kind}</td><td class="num">${formatCount(n)}</td></tr>`)}
+<tr class="total"><td>Estimated cost</td><td class="num">${formatCost(call.costUsd)}</td></tr>
+</tbody></table>`;
+}
+
+function facts(call: CallDetail): Html {
+  const rows: Array<[string, string | undefined]> = [
+    ['Call SID', call.callSid],
+    ['Stream SID', call.streamSid],
+    ['Started', formatDateTime(call.startedAt, true)],
+    ['Answered', formatDateTime(call.answeredAt, true)],
+    ['Ended', call.endedAt === undefined ? undefined : formatDateTime(call.endedAt, true)],
+    ['Model', call.model],
+    ['Voice', call.voice],
+    ['Persona', call.personaName],
+    ['Audio', call.audioMode],
+  ];
+  return html`<dl class="facts">${rows
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([k, v]) => html`<dt>${k}</dt><dd class="${k.endsWith('SID') ? 'mono' : ''}">${v}</dd>`)}</dl>`;
+}

@@ -1,0 +1,166 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { DEFAULT_LIST_LIMIT, parseCallFilter, type CallStore, type FilterInput } from '../store';
+import { clearSessionCookie, isSignedIn, safeReturnPath, setSessionCookie, tokensMatch } from './auth';
+import { renderCallPage, renderListPage, renderNotFoundPage, renderSignInPage } from './pages';
+
+export interface ReviewDeps {
+  store: CallStore;
+  adminToken: string;
+  recordingsDir: string;
+}
+
+/** No scripts at all, styles only inline, media only from here: even an escaping bug could not run code. */
+const PAGE_POLICY = [
+  "default-src 'none'",
+  "style-src 'unsafe-inline'",
+  "media-src 'self'",
+  "img-src 'self' data:",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * Reviewing calls: the web pages under /calls and the JSON API under /api/calls, all behind the admin token
+ * (a bearer header or the session cookie from signing in). Mount at the root: `app.use(createReviewRouter(...))`.
+ */
+export function createReviewRouter({ store, adminToken, recordingsDir }: ReviewDeps): express.Router {
+  const router = express.Router();
+  const recordingsRoot = path.resolve(recordingsDir);
+
+  router.use(['/calls', '/api/calls'], (_req, res, next) => {
+    // Transcripts are personal data: never cached, never framed, never leaked through a Referer.
+    res.set({
+      'Cache-Control': 'no-store',
+      'Referrer-Policy': 'no-referrer',
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+    });
+    next();
+  });
+
+  // --- Signing in -------------------------------------------------------------------------------------------
+
+  /** A sign-in link (?token=…) sets the cookie and redirects to the same page without the token in the URL. */
+  const tokenLink = (req: Request, res: Response, next: NextFunction) => {
+    const token = req.query.token;
+    if (typeof token !== 'string') return next();
+    if (!tokensMatch(token, adminToken)) {
+      return sendPage(res, 401, renderSignInPage({ next: cleanUrl(req), error: 'That sign-in link is not valid any more: the server makes a new token each time it starts. Use the newest link, or enter the token.' }));
+    }
+    setSessionCookie(req, res, adminToken);
+    res.redirect(303, cleanUrl(req));
+  };
+
+  /** Pages: signed in, or the sign-in form (which comes back here afterwards). */
+  const pageAuth = (req: Request, res: Response, next: NextFunction) => {
+    if (isSignedIn(req, adminToken)) return next();
+    sendPage(res, 401, renderSignInPage({ next: safeReturnPath(req.originalUrl) }));
+  };
+
+  router.get('/calls/login', (req, res) => {
+    if (isSignedIn(req, adminToken)) return res.redirect(303, safeReturnPath(req.query.next));
+    sendPage(res, 200, renderSignInPage({ next: safeReturnPath(req.query.next) }));
+  });
+
+  router.post('/calls/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const next = safeReturnPath(body.next);
+    if (typeof body.token !== 'string' || !tokensMatch(body.token.trim(), adminToken)) {
+      return sendPage(res, 401, renderSignInPage({ next, error: 'That token is not right.' }));
+    }
+    setSessionCookie(req, res, adminToken);
+    res.redirect(303, next);
+  });
+
+  router.post('/calls/logout', (req, res) => {
+    clearSessionCookie(req, res);
+    res.redirect(303, '/calls');
+  });
+
+  // --- Pages ------------------------------------------------------------------------------------------------
+
+  router.get('/calls', tokenLink, pageAuth, (req, res) => {
+    const input = filterInput(req);
+    const { filter, problems } = parseCallFilter(input, Date.now());
+    const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
+    sendPage(res, 200, renderListPage({ calls: store.list({ ...filter, limit }), input, problems, limit }));
+  });
+
+  router.get('/calls/:callSid', tokenLink, pageAuth, (req, res) => {
+    const call = store.get(callSidOf(req));
+    if (!call) return sendPage(res, 404, renderNotFoundPage(callSidOf(req)));
+    sendPage(res, 200, renderCallPage(call, { hasRecording: recordingFile(call.recordingFile) !== undefined }));
+  });
+
+  // --- JSON API ---------------------------------------------------------------------------------------------
+
+  router.use('/api/calls', (req, res, next) => {
+    if (isSignedIn(req, adminToken)) return next();
+    res.set('WWW-Authenticate', 'Bearer realm="call records"');
+    res.status(401).json({ error: 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN>' });
+  });
+
+  router.get('/api/calls', (req, res) => {
+    const { filter, problems } = parseCallFilter(filterInput(req), Date.now());
+    if (problems.length > 0) return res.status(400).json({ error: 'bad filter', problems });
+    res.json({ calls: store.list(filter) });
+  });
+
+  router.get('/api/calls/:callSid', (req, res) => {
+    const call = store.get(callSidOf(req));
+    if (!call) return res.status(404).json({ error: 'no such call' });
+    res.json(call);
+  });
+
+  router.get('/api/calls/:callSid/recording', (req, res) => {
+    const call = store.get(callSidOf(req));
+    const file = recordingFile(call?.recordingFile);
+    if (!call || !file) return res.status(404).json({ error: 'no recording for this call' });
+    const disposition = req.query.download === undefined ? 'inline' : 'attachment';
+    // `root` keeps sendFile inside the recordings folder whatever the stored name says.
+    res.sendFile(file, {
+      root: recordingsRoot,
+      headers: { 'Content-Type': 'audio/wav', 'Content-Disposition': `${disposition}; filename="${file}"` },
+    });
+  });
+
+  /** The recording's file name when the file is really there. */
+  function recordingFile(stored: string | undefined): string | undefined {
+    if (!stored) return undefined;
+    const name = path.basename(stored);
+    return existsSync(path.join(recordingsRoot, name)) ? name : undefined;
+  }
+
+  return router;
+}
+
+function callSidOf(req: Request): string {
+  return String(req.params.callSid);
+}
+
+function sendPage(res: Response, status: number, body: string): void {
+  res.status(status).set('Content-Security-Policy', PAGE_POLICY).type('html').send(body);
+}
+
+function filterInput(req: Request): FilterInput {
+  const q = req.query;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return {
+    since: text(q.since),
+    until: text(q.until),
+    number: text(q.number),
+    reason: text(q.reason),
+    search: text(q.search) ?? text(q.q),
+    limit: text(q.limit),
+  };
+}
+
+/** The request's path and query without `token`. */
+function cleanUrl(req: Request): string {
+  const url = new URL(req.originalUrl, 'http://localhost');
+  url.searchParams.delete('token');
+  return safeReturnPath(url.pathname + url.search);
+}
