@@ -11,7 +11,16 @@ import type {
 } from 'openai/resources/realtime/realtime';
 import { mulaw } from 'alawmulaw';
 import { performance } from 'node:perf_hooks';
-import { FakeRealtimeServer, makeTone, type FakeRealtimeOptions, type FakeSession } from './fakeRealtime';
+import WebSocket from 'ws';
+import {
+  FakeRealtimeServer,
+  makeTone,
+  openAIErrorBody,
+  RATE_LIMITED_RESPONSE_ERROR,
+  SESSION_EXPIRED_MESSAGE,
+  type FakeRealtimeOptions,
+  type FakeSession,
+} from './fakeRealtime';
 
 // ───────────── harness ─────────────
 
@@ -638,5 +647,264 @@ describe('FakeRealtimeServer: bad input', () => {
     const waiting = s.waitFor((e) => e.type === 'response.cancel', 1000);
     c.rt.send({ type: 'response.cancel' });
     await expect(waiting).resolves.toMatchObject({ type: 'response.cancel' });
+  });
+});
+
+// ───────────── fault modes ─────────────
+
+/** Opens a raw ws@8 client to the fake and collects what an HTTP refusal says (status and body). */
+function rawRefusal(server: FakeRealtimeServer, apiKey = 'sk-test'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${server.baseURL.replace('https', 'wss')}/realtime?model=gpt-realtime`, {
+      ca: server.ca,
+      headers: { Authorization: `Bearer ${apiKey}` },
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        ws.terminate();
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    ws.on('open', () => {
+      ws.terminate();
+      reject(new Error('the upgrade was accepted'));
+    });
+    ws.on('error', () => undefined); // terminate() after unexpected-response reports an abort
+  });
+}
+
+/** Connects with the SDK and waits for the socket to close without a session (refused, reset…). */
+async function failedConnect(server: FakeRealtimeServer): Promise<{ code: number; errors: OpenAIRealtimeError[] }> {
+  const c = connect(server);
+  const code = await c.socketClosed;
+  return { code, errors: c.errors };
+}
+
+const timeoutCount = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('FakeRealtimeServer: fault modes', () => {
+  test('refuse: HTTP errors on the upgrade with OpenAI-style bodies (401 bad key, 429, 500), chosen per connection', async () => {
+    const plan = [401, 429, 500];
+    const server = await startServer({ faults: (i) => (i < 3 ? { refuse: { status: plan[i]! } } : i === 3 ? { refuse: { status: 418, body: 'teapot' } } : undefined) });
+    for (const status of plan) {
+      const { code, errors } = await failedConnect(server);
+      expect(code).toBe(1006);
+      expect(errors.map((e) => e.message).join('\n')).toContain(`Unexpected server response: ${status}`);
+    }
+    const custom = await rawRefusal(server);
+    expect(custom).toEqual({ status: 418, body: 'teapot' });
+    const healthy = await connected(server);
+    expect(healthy.c.errors).toEqual([]);
+
+    expect(server.sessions).toHaveLength(1);
+    expect(server.upgrades.map((u) => [u.outcome, u.status])).toEqual([
+      ['refused', 401],
+      ['refused', 429],
+      ['refused', 500],
+      ['refused', 418],
+      ['accepted', undefined],
+    ]);
+    // The bodies are what the real API answers.
+    expect(JSON.parse(openAIErrorBody(401, 'sk-test-key-0123456789'))).toEqual({
+      error: {
+        message: expect.stringMatching(/^Incorrect API key provided: sk-\*+6789\. You can find your API key at /),
+        type: 'invalid_request_error',
+        param: null,
+        code: 'invalid_api_key',
+      },
+    });
+  });
+
+  test('refuse: the default body is sent verbatim (raw client sees the JSON)', async () => {
+    const server = await startServer({ faults: (i) => ({ refuse: { status: [401, 429, 500][i % 3]! } }) });
+    const a = await rawRefusal(server, 'sk-abcdefghijklmnop');
+    expect(a.status).toBe(401);
+    expect(JSON.parse(a.body)).toMatchObject({ error: { code: 'invalid_api_key', type: 'invalid_request_error' } });
+    expect(a.body).not.toContain('sk-abcdefghijklmnop');
+    const b = await rawRefusal(server);
+    expect(b.status).toBe(429);
+    expect(JSON.parse(b.body)).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
+    const c = await rawRefusal(server);
+    expect(c.status).toBe(500);
+    expect(JSON.parse(c.body)).toMatchObject({ error: { type: 'server_error', code: null } });
+  });
+
+  test('the legacy refuseUpgrade hook still works alongside faults', async () => {
+    const server = await startServer({
+      refuseUpgrade: (info) => (info.attempt === 0 ? { status: 403, body: 'Project not allowed' } : undefined),
+      faults: () => ({ dropAfterMs: 10_000 }),
+    });
+    const r = await rawRefusal(server);
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.body)).toMatchObject({ error: { message: 'Project not allowed' } });
+    const { s } = await connected(server);
+    expect(s.faults).toEqual({ dropAfterMs: 10_000 });
+  });
+
+  test('reset: the socket is destroyed before the handshake completes; the SDK reports an error and 1006', async () => {
+    const server = await startServer({ faults: (i) => (i === 0 ? { reset: true } : undefined) });
+    const { code, errors } = await failedConnect(server);
+    expect(code).toBe(1006);
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    expect(errors[0]!.message).toMatch(/socket hang up|ECONNRESET/);
+    expect(server.upgrades[0]).toMatchObject({ outcome: 'reset' });
+    expect(server.sessions).toHaveLength(0);
+    await connected(server); // the next connection is fine
+  });
+
+  test('dropAfterMs: abrupt termination N ms after opening (no close frame: 1006 on both sides)', async () => {
+    const server = await startServer({ faults: () => ({ dropAfterMs: 80 }) });
+    const t0 = performance.now();
+    const { c, s } = await connected(server);
+    const code = await c.socketClosed;
+    expect(code).toBe(1006);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(75);
+    await expect(s.closed).resolves.toMatchObject({ code: 1006 });
+    expect(c.errors).toEqual([]);
+  });
+
+  test('errorAfterMs: an error event arrives after N ms; the session stays open unless asked to close', async () => {
+    const server = await startServer({
+      faults: (i) =>
+        i === 0
+          ? { errorAfterMs: { afterMs: 30, code: 'server_error', message: 'The server had an error.', type: 'server_error' } }
+          : i === 1
+            ? { errorAfterMs: { afterMs: 30, code: 'internal_error', message: 'Internal failure.', close: true } }
+            : { errorAfterMs: { afterMs: 30, code: 'going_away', message: 'Bye.', type: 'invalid_request_error', close: 1000 } },
+    });
+    const a = await connected(server);
+    const err = await a.c.untilError();
+    expect(err.error).toMatchObject({ type: 'server_error', code: 'server_error', message: 'The server had an error.', param: null });
+    a.c.rt.send({ type: 'response.create' });
+    await a.c.until('response.done'); // still working
+    expect(a.s.errorsSent).toEqual([{ code: 'server_error', message: 'The server had an error.' }]);
+
+    const b = await connected(server);
+    const errB = await b.c.untilError();
+    expect(errB.error).toMatchObject({ code: 'internal_error', type: 'server_error' });
+    await expect(b.c.socketClosed).resolves.toBe(1011);
+    await expect(b.s.closed).resolves.toMatchObject({ code: 1011 });
+
+    const c = await connected(server);
+    const errC = await c.c.untilError();
+    expect(errC.error).toMatchObject({ code: 'going_away', type: 'invalid_request_error' });
+    await expect(c.c.socketClosed).resolves.toBe(1000);
+  });
+
+  test('expireAfterMs: the 60-minute cap scaled down: session_expired, then the server closes', async () => {
+    const server = await startServer({ faults: () => ({ expireAfterMs: 100 }) });
+    const before = Date.now() / 1000;
+    const c = connect(server);
+    const created = await c.until('session.created');
+    const expiresAt = (created.session as { expires_at?: number }).expires_at!;
+    expect(expiresAt).toBeGreaterThanOrEqual(Math.floor(before));
+    expect(expiresAt).toBeLessThanOrEqual(Math.ceil(before + 0.1) + 1);
+    const err = await c.untilError();
+    expect(err.error).toEqual({
+      type: 'invalid_request_error',
+      code: 'session_expired',
+      message: SESSION_EXPIRED_MESSAGE,
+      param: null,
+      event_id: null,
+    });
+    expect(SESSION_EXPIRED_MESSAGE).toBe('Your session hit the maximum duration of 60 minutes.');
+    await expect(c.socketClosed).resolves.toBe(1000);
+    // The error is the last thing the client got.
+    expect(c.events[c.events.length - 1]!.type).toBe('error');
+  });
+
+  test('rateLimitResponses: every response ends at once as failed, with no output and zero usage', async () => {
+    const server = await startServer({ faults: () => ({ rateLimitResponses: true }) });
+    const { c, s } = await connected(server);
+    c.rt.send({ type: 'response.create' });
+    const done = await c.until('response.done');
+    expect(done.response).toMatchObject({
+      status: 'failed',
+      status_details: { type: 'failed', error: { ...RATE_LIMITED_RESPONSE_ERROR } },
+      output: [],
+      usage: { total_tokens: 0, input_tokens: 0, output_tokens: 0 },
+    });
+    const created = await c.until('response.created');
+    expect(created.response.id).toBe(done.response.id);
+    expect(types(c.events).filter((t) => t.startsWith('response.'))).toEqual(['response.created', 'response.done']);
+
+    // Nothing stays active: the next response.create is not refused, it fails the same way.
+    const n = c.events.length;
+    c.rt.send({ type: 'response.create' });
+    const done2 = await c.until('response.done', undefined, n);
+    expect(done2.response.status).toBe('failed');
+    expect(c.errors).toEqual([]);
+    expect(s.responses.map((r) => r.status)).toEqual(['failed', 'failed']);
+    expect(s.responseActive).toBe(false);
+  });
+
+  test('rateLimitResponses: VAD-created responses fail too; a custom error is passed through', async () => {
+    const custom = { type: 'insufficient_quota', code: 'insufficient_quota', message: 'You exceeded your current quota.' };
+    const server = await startServer({ speedup: 20, faults: () => ({ rateLimitResponses: custom }) });
+    const { c } = await connected(server);
+    appendPcm24k(c, concat(silence(200), tone(400), silence(700)));
+    const done = await c.until('response.done');
+    expect(done.response.status_details).toEqual({ type: 'failed', error: custom });
+    expect(c.events.some((e) => e.type === 'response.output_audio.delta')).toBe(false);
+  });
+
+  test('stopAccepting: the port refuses new connections while established sessions carry on; resumeAccepting reopens it', async () => {
+    const server = await startServer({ reply: () => ({ text: 'Still here.', toneHz: 440, durationMs: 300 }) });
+    const { c } = await connected(server);
+    expect(server.accepting).toBe(true);
+
+    await server.stopAccepting();
+    await server.stopAccepting(); // idempotent
+    expect(server.accepting).toBe(false);
+    const refused = await failedConnect(server);
+    expect(refused.code).toBe(1006);
+    expect(refused.errors[0]!.message).toContain('ECONNREFUSED');
+    expect(server.upgrades).toHaveLength(1); // it never reached the server
+
+    c.rt.send({ type: 'response.create' });
+    const done = await c.until('response.done');
+    expect(done.response.status).toBe('completed');
+
+    await server.resumeAccepting();
+    expect(server.accepting).toBe(true);
+    const again = await connected(server);
+    expect(again.c.errors).toEqual([]);
+    expect(server.sessions).toHaveLength(2);
+  });
+
+  test('close() works while not accepting, with sessions still open', async () => {
+    const server = await startServer();
+    const { c, s } = await connected(server);
+    await server.stopAccepting();
+    await server.close();
+    await expect(c.socketClosed).resolves.toBe(1006);
+    await expect(s.closed).resolves.toMatchObject({ code: 1006 });
+    await server.resumeAccepting(); // after close: does nothing
+    expect(server.accepting).toBe(false);
+  });
+
+  test('fault timers are cleared when the session closes (client close, server close): no open handles', async () => {
+    const baseline = timeoutCount();
+    const server = await startServer({
+      faults: () => ({
+        dropAfterMs: 60_000,
+        expireAfterMs: 60_000,
+        errorAfterMs: { afterMs: 60_000, code: 'x', message: 'x' },
+      }),
+    });
+    const a = await connected(server);
+    const b = await connected(server);
+    expect(timeoutCount()).toBeGreaterThanOrEqual(baseline + 6);
+
+    a.c.rt.close();
+    await a.s.closed;
+    expect(timeoutCount()).toBeLessThanOrEqual(baseline + 3 + 1); // b's three (+ slack for ws internals)
+
+    await server.close();
+    await b.s.closed;
+    await sleep(10);
+    expect(timeoutCount()).toBeLessThanOrEqual(baseline);
   });
 });

@@ -18,8 +18,13 @@
  *   transcript spread across the audio, optionally followed by a function call;
  * - response.cancel, conversation.item.create/delete/retrieve/truncate and the real error shapes.
  *
- * Where connections are accepted or refused is one method (`FakeRealtimeServer.acceptUpgrade`), so fault
- * modes (refusal, HTTP errors on upgrade, drops, injected errors) can be added there later.
+ * Fault modes (`FakeRealtimeOptions.faults`, decided per connection in `FakeRealtimeServer.acceptUpgrade`):
+ * an HTTP error on the upgrade (401 bad key, 429, 500… with OpenAI-style JSON bodies), a reset before the
+ * websocket handshake completes, an abrupt drop N ms after opening, an injected `error` event (optionally
+ * followed by a close), the 60-minute `session_expired` cap scaled down, and responses that all end
+ * `failed` as when rate limited. `stopAccepting()` / `resumeAccepting()` close and reopen the listening
+ * socket (ECONNREFUSED) while established sessions carry on. Every fault timer belongs to its session and
+ * is cleared when the session closes.
  */
 import { EventEmitter } from 'node:events';
 import * as https from 'node:https';
@@ -38,6 +43,7 @@ import type {
   RealtimeConversationItemAssistantMessage,
   RealtimeConversationItemFunctionCall,
   RealtimeResponse,
+  RealtimeResponseStatus,
   RealtimeResponseUsage,
   RealtimeServerEvent,
   RealtimeSessionCreateRequest,
@@ -78,6 +84,80 @@ export interface FakeRealtimeOptions {
    * Return undefined to accept.
    */
   refuseUpgrade?: (request: UpgradeInfo) => { status: number; body?: string } | undefined;
+  /**
+   * Fault plan per connection: called once for every upgrade attempt with its 0-based index on this server
+   * (the same as `UpgradeInfo.attempt`). Return undefined for a healthy connection. Applied after the
+   * built-in path/model checks and after `refuseUpgrade`.
+   */
+  faults?: (connectionIndex: number, request: UpgradeInfo) => SessionFaults | undefined;
+}
+
+/** What can go wrong with one connection. Several may be combined (the first to fire wins). */
+export interface SessionFaults {
+  /**
+   * Answer the upgrade with this HTTP status. `body` is sent verbatim (JSON expected); by default an
+   * OpenAI-style body for the status (`openAIErrorBody`), e.g. 401 → `invalid_api_key`.
+   */
+  refuse?: { status: number; body?: string };
+  /** Accept TCP + TLS and read the upgrade request, then destroy the socket: no HTTP answer at all. */
+  reset?: true;
+  /** Abrupt termination (no close frame, the client sees 1006) this many ms after the session opened. */
+  dropAfterMs?: number;
+  /**
+   * Send an `error` event this many ms after the session opened; with `close`, close the socket right after
+   * (true → 1011, or the given code, e.g. 1000).
+   */
+  errorAfterMs?: { afterMs: number; code: string; message: string; type?: string; close?: boolean | number };
+  /**
+   * The 60-minute cap scaled down: after this many ms send the real `session_expired` error and close the
+   * connection (1000). `session.created` carries the matching `expires_at`.
+   */
+  expireAfterMs?: number;
+  /**
+   * Every response fails at once, as when rate limited: `response.created`, then `response.done` with
+   * status `failed`, no output and zero usage. `true` uses `RATE_LIMITED_RESPONSE_ERROR`.
+   */
+  rateLimitResponses?: true | { type: string; code: string; message: string };
+}
+
+/**
+ * The `status_details.error` of a response that failed because of rate limiting. Shape as reported from the
+ * real service (response.done, status 'failed', status_details {type:'failed', error:{type, code, message}},
+ * output [], zero usage; e.g. openai/openai-python#2502). The SDK's type declares only `type` and `code`,
+ * the wire also carries `message`.
+ */
+export const RATE_LIMITED_RESPONSE_ERROR = {
+  type: 'invalid_request_error',
+  code: 'inference_rate_limit_exceeded',
+  message: "We're currently processing too many requests — please try again later.",
+} as const;
+
+/** The error the real server sends at the 60-minute cap (reference/protocols.md B5). */
+export const SESSION_EXPIRED_MESSAGE = 'Your session hit the maximum duration of 60 minutes.';
+
+/** The JSON body OpenAI answers an HTTP error with, for the common statuses (others: a generic one). */
+export function openAIErrorBody(status: number, apiKey = 'sk-test'): string {
+  const masked = apiKey.length > 8 ? `${apiKey.slice(0, 3)}*************${apiKey.slice(-4)}` : apiKey;
+  const error =
+    status === 401
+      ? {
+          message: `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_api_key',
+        }
+      : status === 429
+        ? {
+            message:
+              'Rate limit reached for gpt-realtime in organization org-fake on requests per min (RPM): Limit 100, Used 100, Requested 1. Please try again in 600ms. Visit https://platform.openai.com/account/rate-limits to learn more.',
+            type: 'requests',
+            param: null,
+            code: 'rate_limit_exceeded',
+          }
+        : status >= 500
+          ? { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null }
+          : { message: `Request failed with status ${status}.`, type: 'invalid_request_error', param: null, code: null };
+  return JSON.stringify({ error });
 }
 
 /** What the server knows about an incoming websocket upgrade. */
@@ -88,6 +168,10 @@ export interface UpgradeInfo {
   model: string | null;
   authorization: string | undefined;
   headers: IncomingMessage['headers'];
+  /** What the server did with it: accepted (a session), refused (HTTP `status`) or reset. */
+  outcome: 'accepted' | 'refused' | 'reset';
+  /** The HTTP status of a refusal. */
+  status?: number;
 }
 
 export type SessionClose = { code: number; at: number };
@@ -193,6 +277,8 @@ function textTokens(text: string): number {
   return text.length === 0 ? 0 : Math.max(1, Math.ceil(text.length / 4));
 }
 
+type SessionOptions = Required<Omit<FakeRealtimeOptions, 'refuseUpgrade' | 'faults'>>;
+
 type ServerVadConfig = {
   type: 'server_vad' | 'semantic_vad';
   prefixPaddingMs: number;
@@ -255,10 +341,12 @@ export class FakeSession extends EventEmitter {
   readonly errorsSent: Array<{ code: string; message: string }> = [];
   readonly closed: Promise<SessionClose>;
   /** Ids of responses started, in order. */
-  readonly responses: Array<{ id: string; status: 'in_progress' | 'completed' | 'cancelled'; reason?: string }> = [];
+  readonly responses: Array<{ id: string; status: 'in_progress' | 'completed' | 'cancelled' | 'failed'; reason?: string }> = [];
+  /** The fault plan this connection runs under (empty for a healthy one). */
+  readonly faults: SessionFaults;
 
   private readonly ws: WebSocket;
-  private readonly opts: Required<Omit<FakeRealtimeOptions, 'refuseUpgrade'>>;
+  private readonly opts: SessionOptions;
   private session: FullSession;
   private readonly timers = new Set<NodeJS.Timeout>();
   private isClosed = false;
@@ -290,12 +378,19 @@ export class FakeSession extends EventEmitter {
   private userTurns = 0;
 
   /** @internal — created by FakeRealtimeServer. */
-  constructor(ws: WebSocket, model: string, authorization: string | undefined, opts: FakeSession['opts']) {
+  constructor(
+    ws: WebSocket,
+    model: string,
+    authorization: string | undefined,
+    opts: FakeSession['opts'],
+    faults: SessionFaults = {},
+  ) {
     super();
     this.ws = ws;
     this.model = model;
     this.authorization = authorization;
     this.opts = opts;
+    this.faults = faults;
     this.session = {
       type: 'realtime',
       object: 'realtime.session',
@@ -309,7 +404,10 @@ export class FakeSession extends EventEmitter {
       tracing: null,
       truncation: 'auto',
       prompt: null,
-      expires_at: Math.floor(Date.now() / 1000) + SESSION_LIFETIME_S,
+      expires_at:
+        faults.expireAfterMs !== undefined
+          ? Math.ceil((Date.now() + faults.expireAfterMs) / 1000)
+          : Math.floor(Date.now() / 1000) + SESSION_LIFETIME_S,
       audio: {
         input: {
           format: { type: 'audio/pcm', rate: 24000 },
@@ -342,6 +440,26 @@ export class FakeSession extends EventEmitter {
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
 
     this.send({ type: 'session.created', event_id: makeId('event_'), session: this.session });
+    this.scheduleFaults();
+  }
+
+  /** Arms the timed faults of this connection; their timers are ordinary session timers (cleared on close). */
+  private scheduleFaults(): void {
+    const f = this.faults;
+    if (f.dropAfterMs !== undefined) this.later(f.dropAfterMs, () => this.drop());
+    const e = f.errorAfterMs;
+    if (e) {
+      this.later(e.afterMs, () => {
+        this.sendError(e.code, e.message, null, e.type ?? 'server_error');
+        if (e.close !== undefined && e.close !== false) this.close(e.close === true ? 1011 : e.close);
+      });
+    }
+    if (f.expireAfterMs !== undefined) {
+      this.later(f.expireAfterMs, () => {
+        this.sendError('session_expired', SESSION_EXPIRED_MESSAGE, null, 'invalid_request_error');
+        this.close(1000);
+      });
+    }
   }
 
   // ─────────── inspection API ───────────
@@ -1009,6 +1127,7 @@ export class FakeSession extends EventEmitter {
   }
 
   private startResponse(request: ResponseCreateEvent | null): void {
+    if (this.faults.rateLimitResponses) return this.failResponse(request);
     const index = this.responseCount++;
     const spec = this.opts.reply(index, request);
     const params = request?.response;
@@ -1091,6 +1210,53 @@ export class FakeSession extends EventEmitter {
       });
     }
     this.scheduleDelta(r);
+  }
+
+  /** A response that fails at once (rate limited): created, then done with status `failed`, nothing generated. */
+  private failResponse(request: ResponseCreateEvent | null): void {
+    this.responseCount++;
+    const f = this.faults.rateLimitResponses;
+    const error = f === true || f === undefined ? { ...RATE_LIMITED_RESPONSE_ERROR } : { ...f };
+    const id = makeId('resp_');
+    const params = request?.response;
+    const kind = formatKind(params?.audio?.output?.format ?? this.session.audio?.output?.format);
+    const voiceSetting = params?.audio?.output?.voice ?? this.session.audio?.output?.voice ?? 'alloy';
+    const base: RealtimeResponse = {
+      object: 'realtime.response',
+      id,
+      status: 'in_progress',
+      output: [],
+      conversation_id: 'conv_' + this.session.id.slice(5),
+      output_modalities: params?.output_modalities ?? this.session.output_modalities ?? ['audio'],
+      max_output_tokens: params?.max_output_tokens ?? this.session.max_output_tokens ?? 'inf',
+      audio: {
+        output: {
+          format: kind === 'pcm' ? { type: 'audio/pcm', rate: 24000 } : { type: `audio/${kind}` },
+          voice: typeof voiceSetting === 'string' ? voiceSetting : voiceSetting.id,
+        },
+      },
+      metadata: params?.metadata ?? null,
+    };
+    this.responses.push({ id, status: 'failed', reason: error.code });
+    this.send({ type: 'response.created', event_id: makeId('event_'), response: clone(base) });
+    const zero = { text_tokens: 0, audio_tokens: 0 };
+    this.send({
+      type: 'response.done',
+      event_id: makeId('event_'),
+      response: {
+        ...base,
+        status: 'failed',
+        // The wire carries error.message too; the SDK's type declares only type and code.
+        status_details: { type: 'failed', error: error as RealtimeResponseStatus.Error },
+        usage: {
+          total_tokens: 0,
+          input_tokens: 0,
+          output_tokens: 0,
+          input_token_details: { ...zero, image_tokens: 0, cached_tokens: 0, cached_tokens_details: { ...zero, image_tokens: 0 } },
+          output_token_details: { ...zero },
+        },
+      },
+    });
   }
 
   private deltaInterval(): number {
@@ -1308,11 +1474,14 @@ export class FakeRealtimeServer {
   private readonly server: https.Server;
   private readonly wss: WebSocketServer;
   private readonly options: FakeRealtimeOptions;
-  private readonly sessionOpts: Required<Omit<FakeRealtimeOptions, 'refuseUpgrade'>>;
+  private readonly sessionOpts: SessionOptions;
   private readonly sockets = new Set<Socket>();
   private readonly waiters: Array<(s: FakeSession) => void> = [];
   private handedOut = 0;
   private closing: Promise<void> | undefined;
+  private readonly port: number;
+  private listening = true;
+  private listenChange: Promise<void> = Promise.resolve();
 
   private constructor(server: https.Server, ca: string, options: FakeRealtimeOptions) {
     this.server = server;
@@ -1330,6 +1499,7 @@ export class FakeRealtimeServer {
     if (!(this.sessionOpts.deltaMs > 0)) throw new Error('deltaMs must be > 0');
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 32 * 1024 * 1024 });
     const { port } = server.address() as AddressInfo;
+    this.port = port;
     this.baseURL = `https://127.0.0.1:${port}/v1`;
 
     server.on('connection', (s: Socket) => {
@@ -1374,12 +1544,50 @@ export class FakeRealtimeServer {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** False between `stopAccepting()` and `resumeAccepting()`. */
+  get accepting(): boolean {
+    return this.listening;
+  }
+
+  /**
+   * Closes the listening socket: new connections to the port get ECONNREFUSED, while sessions already
+   * established carry on. Resolves once the port is closed. Idempotent.
+   */
+  stopAccepting(): Promise<void> {
+    this.listenChange = this.listenChange.then(async () => {
+      if (!this.listening || this.closing) return;
+      this.listening = false;
+      // No callback: server.close(cb) would wait for every open connection to end.
+      this.server.close();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    });
+    return this.listenChange;
+  }
+
+  /** Listens again on the same port (the same `baseURL`). Idempotent. */
+  resumeAccepting(): Promise<void> {
+    this.listenChange = this.listenChange.then(async () => {
+      if (this.listening || this.closing) return;
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(this.port, '127.0.0.1', () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      });
+      this.listening = true;
+    });
+    return this.listenChange;
+  }
+
   /** Terminates every socket and stops the server. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.listenChange.catch(() => undefined);
       for (const s of this.sessions) s.drop();
       for (const ws of this.wss.clients) ws.terminate();
       await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+      // Not listening (stopAccepting): the callback still runs once the last connection is gone.
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.server.closeAllConnections();
       for (const s of this.sockets) s.destroy();
@@ -1389,7 +1597,7 @@ export class FakeRealtimeServer {
   }
 
   /**
-   * The one place where connections are accepted or refused. Fault modes belong here.
+   * The one place where connections are accepted or refused, and where each connection's faults are decided.
    */
   private acceptUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
@@ -1400,16 +1608,33 @@ export class FakeRealtimeServer {
       model: url.searchParams.get('model'),
       authorization: Array.isArray(authHeader) ? authHeader[0] : authHeader,
       headers: req.headers,
+      outcome: 'accepted',
     };
     this.upgrades.push(info);
-    if (this.closing) return refuse(socket, 503, 'Server is shutting down.');
-    if (info.path !== '/v1/realtime') return refuse(socket, 404, `Invalid URL (GET ${info.path})`);
-    if (!info.model) return refuse(socket, 400, "Missing required parameter: 'model'.");
+    const refuseWith = (status: number, body: string): void => {
+      info.outcome = 'refused';
+      info.status = status;
+      refuse(socket, status, body);
+    };
+    if (this.closing) return refuseWith(503, errorBody('Server is shutting down.'));
+    if (info.path !== '/v1/realtime') return refuseWith(404, errorBody(`Invalid URL (GET ${info.path})`));
+    if (!info.model) return refuseWith(400, errorBody("Missing required parameter: 'model'."));
     const refusal = this.options.refuseUpgrade?.(info);
-    if (refusal) return refuse(socket, refusal.status, refusal.body ?? 'Refused by the test.');
+    if (refusal) return refuseWith(refusal.status, errorBody(refusal.body ?? 'Refused by the test.'));
+
+    const faults = this.options.faults?.(info.attempt, info) ?? {};
+    if (faults.refuse) {
+      const key = info.authorization?.replace(/^Bearer\s+/i, '');
+      return refuseWith(faults.refuse.status, faults.refuse.body ?? openAIErrorBody(faults.refuse.status, key));
+    }
+    if (faults.reset) {
+      info.outcome = 'reset';
+      socket.destroy();
+      return;
+    }
 
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new FakeSession(ws, info.model!, info.authorization, this.sessionOpts);
+      const session = new FakeSession(ws, info.model!, info.authorization, this.sessionOpts, faults);
       this.sessions.push(session);
       const waiter = this.waiters.shift();
       if (waiter) {
@@ -1420,9 +1645,24 @@ export class FakeRealtimeServer {
   }
 }
 
-function refuse(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ error: { message, type: 'invalid_request_error', code: null, param: null } });
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+function errorBody(message: string): string {
+  return JSON.stringify({ error: { message, type: 'invalid_request_error', code: null, param: null } });
+}
+
+function refuse(socket: Duplex, status: number, body: string): void {
+  const reason =
+    (
+      {
+        400: 'Bad Request',
+        401: 'Unauthorized',
+        403: 'Forbidden',
+        404: 'Not Found',
+        429: 'Too Many Requests',
+        500: 'Internal Server Error',
+        502: 'Bad Gateway',
+        503: 'Service Unavailable',
+      } as Record<number, string>
+    )[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
