@@ -1,23 +1,38 @@
-import { existsSync } from 'node:fs';
-import { ConfigError, loadConfig } from './config';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { storeRecorder } from './call/storeRecorder';
+import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
+import { createReviewRouter, generateAdminToken, signInLinks } from './review';
 import { createServer } from './server';
+import { openSqliteStore, pricesFor, recordingsDirFor, scheduleRetention } from './store';
 
-/** Process entry: config → server → signals. */
+/** Process entry: config → store → server → signals. */
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
+  const config = loadConfigOrExit();
+  const adminToken = config.adminToken ?? generateAdminToken();
+  const log = createLogger(config.log, [config.openai.apiKey, config.twilio?.authToken, adminToken]);
+
+  mkdirSync(path.dirname(path.resolve(config.store.databasePath)), { recursive: true });
+  const store = openSqliteStore(config.store.databasePath);
+  const abandoned = store.closeAbandoned(Date.now());
+  if (abandoned > 0) log.warn('closed calls left open by an earlier crash', { calls: abandoned });
+  const recordingsDir = recordingsDirFor(config.store.databasePath);
+  const stopRetention = scheduleRetention(store, config.store.retentionDays, recordingsDir, {
+    onResult: (result) => result.cutoff && log.info('applied call retention', { ...result }),
+    onError: (err) => log.error('call retention failed', { error: err.message }),
+  });
+  if (!pricesFor(config.openai.model, config.store.prices)) {
+    log.warn('no prices known for this model: call costs will read 0 (add it to PRICES_FILE)', { model: config.openai.model });
   }
-  const log = createLogger(config.log, [config.openai.apiKey, config.twilio?.authToken]);
-  const server = createServer({ config, log });
+
+  const server = createServer({
+    config,
+    log,
+    record: storeRecorder(store, { config, recordingsDir }, log),
+    review: createReviewRouter({ store, adminToken, recordingsDir }),
+  });
   const address = await server.listen(config.port);
 
   log.info('phone agent listening', { port: address.port, model: config.openai.model, audioMode: config.audioMode });
@@ -26,6 +41,7 @@ async function main(): Promise<void> {
   } else {
     log.warn('Twilio calls are refused: set PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to take calls');
   }
+  announceReview(config, address.port, adminToken);
 
   // Stop taking calls, let the active ones finish (up to the drain timeout), flush the log, exit 0.
   const shutdown = async (signal: string) => {
@@ -35,6 +51,8 @@ async function main(): Promise<void> {
       drainTimeoutMs: config.limits.drainTimeoutMs,
     });
     await server.drain(config.limits.drainTimeoutMs);
+    stopRetention();
+    store.shutdown();
     log.info('stopped');
     await new Promise<void>((resolve) => {
       log.on('finish', resolve);
@@ -44,6 +62,28 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+/** Like Jupyter: with no ADMIN_TOKEN set, a fresh one each start, handed over as ready-to-click links. */
+function announceReview(config: Config, port: number, adminToken: string): void {
+  if (config.adminToken) {
+    console.log(`\n  Review calls at http://localhost:${port}/calls (sign in with ADMIN_TOKEN)\n`);
+    return;
+  }
+  const links = signInLinks({ port, token: adminToken, publicUrl: config.twilio?.publicUrl });
+  console.log(['', '  Review calls (this sign-in link changes at every start; set ADMIN_TOKEN to fix it):', ...links.map((l) => `    ${l}`), ''].join('\n'));
 }
 
 main().catch((err) => {

@@ -354,7 +354,8 @@ export class CallSession {
       const sinceStartMs = Math.round(now - this.startedAt);
       this.log.info('first agent audio', { sinceStartMs });
       this.recorder?.firstAudio(sinceStartMs);
-    } else if (latencyMs !== undefined) {
+    }
+    if (latencyMs !== undefined) {
       this.log.debug('agent responded', { latencyMs });
       this.recorder?.turnLatency(latencyMs);
     }

@@ -1,16 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { storeRecorder } from '../../src/call/storeRecorder';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
+import { createReviewRouter } from '../../src/review';
 import { createServer, type AgentServer } from '../../src/server';
+import { openSqliteStore, recordingsDirFor, type CallStore } from '../../src/store';
 import { FakeRealtimeServer, type FakeRealtimeOptions } from './fakeRealtime';
 import { SimulatedCall, type DialOptions } from './twilioSimulator';
 
 export const PUBLIC_URL = 'https://agent.example.test';
 export const AUTH_TOKEN = 'twilio-test-auth-token';
 export const ACCOUNT_SID = `AC${'0'.repeat(32)}`;
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 /**
- * The real server on an ephemeral loopback port, talking to a fake Realtime server over TLS.
- * Tests place calls into it with the Twilio simulator.
+ * The real server on an ephemeral loopback port, talking to a fake Realtime server over TLS, keeping call
+ * records in a throwaway database. Tests place calls into it with the Twilio simulator.
  */
 export class TestAgent {
   private readonly calls: SimulatedCall[] = [];
@@ -20,6 +27,8 @@ export class TestAgent {
     readonly server: AgentServer,
     readonly fake: FakeRealtimeServer,
     readonly url: string,
+    readonly store: CallStore,
+    private readonly dataDir: string,
   ) {}
 
   /** `adjust` may change the loaded config, e.g. limits shorter than the settings allow. */
@@ -29,7 +38,10 @@ export class TestAgent {
     adjust: (config: Config) => void = () => {},
   ): Promise<TestAgent> {
     const fake = await FakeRealtimeServer.start(fakeOptions);
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'agent-test-'));
     const config = loadConfig({
+      DATABASE_PATH: path.join(dataDir, 'calls.db'),
+      ADMIN_TOKEN,
       OPENAI_API_KEY: 'sk-test-key-0123456789',
       OPENAI_BASE_URL: fake.baseURL,
       PUBLIC_URL,
@@ -40,9 +52,17 @@ export class TestAgent {
     });
     adjust(config);
     const log = createLogger(config.log, [config.openai.apiKey, AUTH_TOKEN]);
-    const server = createServer({ config, log, realtimeSocketOptions: { ca: fake.ca } });
+    const store = openSqliteStore(config.store.databasePath);
+    const recordingsDir = recordingsDirFor(config.store.databasePath);
+    const server = createServer({
+      config,
+      log,
+      realtimeSocketOptions: { ca: fake.ca },
+      record: storeRecorder(store, { config, recordingsDir }, log),
+      review: createReviewRouter({ store, adminToken: ADMIN_TOKEN, recordingsDir }),
+    });
     const address = await server.listen(0, '127.0.0.1');
-    return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`);
+    return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, dataDir);
   }
 
   async dial(options: Partial<DialOptions> = {}): Promise<SimulatedCall> {
@@ -55,5 +75,7 @@ export class TestAgent {
     for (const call of this.calls) call.close();
     await this.server.close();
     await this.fake.close();
+    this.store.shutdown();
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,144 @@
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import {
+  addResponseUsage,
+  addTranscriptionUsage,
+  CallRecording,
+  emptyUsage,
+  estimateCostUsd,
+  saveRecording,
+  type CallEvent,
+  type CallStats,
+  type CallStore,
+  type EndReason,
+  type NewCall,
+  type Turn,
+} from '../store';
+import type { TwilioStart } from '../telephony';
+import type { CallRecorder, TranscriptionUsage } from './recorder';
+
+export interface RecordSettings {
+  config: Pick<Config, 'openai' | 'persona' | 'audioMode' | 'store' | 'limits'>;
+  recordingsDir: string;
+}
+
+/** Makes a recorder per call that writes to `store` as the call goes. */
+export function storeRecorder(store: CallStore, settings: RecordSettings, log: Logger) {
+  return (start: TwilioStart, reachedAt: number): CallRecorder => {
+    const { config } = settings;
+    const params = start.start.customParameters;
+    const answeredAt = Date.now();
+    const call: NewCall = {
+      callSid: start.start.callSid,
+      streamSid: start.streamSid,
+      direction: params.direction?.startsWith('outbound') ? 'outbound' : 'inbound',
+      from: params.from ?? '',
+      to: params.to ?? '',
+      startedAt: Math.min(reachedAt, answeredAt),
+      answeredAt,
+      model: config.openai.model,
+      voice: config.persona.voice,
+      personaName: config.persona.name,
+      audioMode: config.audioMode,
+    };
+    return new StoreCallRecorder(store, call, settings, log.child({ callSid: call.callSid }));
+  };
+}
+
+/**
+ * One call's record. A failing database must never hurt the call: every write is guarded and a failure is
+ * logged (once per kind), and the call goes on.
+ */
+class StoreCallRecorder implements CallRecorder {
+  private readonly stats: CallStats = { bargeIns: 0, turnLatenciesMs: [], usage: emptyUsage(), costUsd: 0 };
+  private readonly recording: CallRecording | undefined;
+  private readonly failures = new Set<string>();
+
+  constructor(
+    private readonly store: CallStore,
+    private readonly call: NewCall,
+    private readonly settings: RecordSettings,
+    private readonly log: Logger,
+  ) {
+    this.safely('open', () => store.open(call));
+    if (settings.config.store.recordCalls) this.recording = new CallRecording(settings.config.limits.maxCallMs + 60_000);
+  }
+
+  turn(turn: Turn): void {
+    this.safely('turn', () => this.store.addTurn(this.call.callSid, turn));
+  }
+
+  event(event: Omit<CallEvent, 'at'>): void {
+    this.safely('event', () => this.store.addEvent(this.call.callSid, { at: Date.now(), ...event }));
+  }
+
+  bargeIn(truncations: Array<{ itemId: string; heardMs: number; sentMs: number }>): void {
+    this.stats.bargeIns++;
+    const cut = truncations[0];
+    const summary = cut
+      ? `caller interrupted the agent after ${seconds(cut.heardMs)} of ${seconds(cut.sentMs)} sent`
+      : 'caller interrupted the agent';
+    this.event({ type: 'barge-in', summary, detail: { truncations } });
+    this.saveStats();
+  }
+
+  firstAudio(sinceStartMs: number): void {
+    this.stats.firstAudioMs = sinceStartMs;
+    this.saveStats();
+  }
+
+  turnLatency(latencyMs: number): void {
+    this.stats.turnLatenciesMs.push(latencyMs);
+  }
+
+  responseUsage(usage: Parameters<typeof addResponseUsage>[1]): void {
+    this.stats.usage = addResponseUsage(this.stats.usage, usage);
+    this.saveStats();
+  }
+
+  transcriptionUsage(usage: TranscriptionUsage | undefined): void {
+    this.stats.usage = addTranscriptionUsage(this.stats.usage, usage);
+  }
+
+  callerAudio(mulaw: Uint8Array, atMs: number): void {
+    this.recording?.caller(mulaw, atMs);
+  }
+
+  agentAudio(mulaw: Uint8Array, atMs: number): void {
+    this.recording?.agent(mulaw, atMs);
+  }
+
+  agentCleared(atMs: number): void {
+    this.recording?.agentCleared(atMs);
+  }
+
+  finish(reason: EndReason): void {
+    this.saveStats();
+    let recordingFile: string | undefined;
+    if (this.recording) {
+      this.safely('recording', () => {
+        recordingFile = saveRecording(this.settings.recordingsDir, this.call.callSid, this.recording!.toWav());
+      });
+    }
+    this.safely('close', () => this.store.close(this.call.callSid, { endedAt: Date.now(), endReason: reason, recordingFile }));
+  }
+
+  private saveStats(): void {
+    this.stats.costUsd = estimateCostUsd(this.call.model, this.stats.usage, this.settings.config.store.prices);
+    this.safely('stats', () => this.store.updateStats(this.call.callSid, this.stats));
+  }
+
+  private safely(what: string, write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      if (this.failures.has(what)) return;
+      this.failures.add(what);
+      this.log.error('could not write the call record', { what, error: (err as Error).message });
+    }
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
