@@ -93,6 +93,20 @@ describe('only Twilio gets in', () => {
   });
 });
 
+describe('local development without signatures', () => {
+  it('takes unsigned requests only with TWILIO_SKIP_SIGNATURE_CHECK on', async () => {
+    const agent = await TestAgent.start({ TWILIO_SKIP_SIGNATURE_CHECK: 'true' });
+    try {
+      const answered = await webhook(agent, 'CA00000000000000000000000000000011', false);
+      expect(answered.status).toBe(200);
+      const call = await agent.dial({ signWebSocket: false });
+      await call.waitForPlayedMs(200);
+    } finally {
+      await agent.stop();
+    }
+  });
+});
+
 describe('when the model fails, the caller is never left in silence', () => {
   let agent: TestAgent;
   afterEach(async () => agent?.stop());
