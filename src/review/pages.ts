@@ -114,7 +114,7 @@ export function renderListPage({ calls, input, problems, limit }: ListPageData):
     'Calls · Call records',
     html`<h1>Calls</h1>
 <form class="card filters" method="get" action="/calls" role="search">
-  <label class="search">Search <input type="search" name="search" value="${input.search ?? ''}" placeholder="Words said, a number or a call SID"></label>
+  <label class="search">Search <input type="search" name="search" value="${input.search ?? ''}" placeholder="Words, a number or a call SID"></label>
   <label>Number <input type="text" name="number" value="${input.number ?? ''}" placeholder="+1 555…" inputmode="tel"></label>
   <label>Ended <select name="reason"><option value="">Any way</option>${reasonOptions}</select></label>
   <label>From <input type="date" name="since" value="${dateValue(input.since)}"></label>
@@ -134,7 +134,7 @@ ${
   calls.length === 0
     ? html`<div class="empty">${filtered ? 'No calls match these filters.' : 'No calls yet. They appear here as they happen.'}</div>`
     : html`<table class="calls">
-  <thead><tr><th>Caller</th><th>When</th><th>Length</th><th class="wide right">Turns</th><th class="wide right">Barge-ins</th><th class="wide right">Cost</th><th>Ended</th></tr></thead>
+  <thead><tr><th>Caller</th><th class="when">When</th><th>Length</th><th class="wide right">Turns</th><th class="wide right">Barge-ins</th><th class="wide right">Cost</th><th>Ended</th></tr></thead>
   <tbody>${calls.map(listRow)}</tbody>
 </table>`
 }
@@ -145,8 +145,8 @@ ${
 
 function listRow(call: CallSummary): Html {
   return html`<tr>
-  <td><a class="row-link" href="${callPath(call.callSid)}">${call.from || 'unknown'}</a><span class="sub">to ${call.to || 'unknown'} · ${call.direction}</span></td>
-  <td class="num">${formatDateTime(call.startedAt)}</td>
+  <td><a class="row-link" href="${callPath(call.callSid)}">${call.from || 'unknown'}</a><span class="sub"><span class="narrow">${formatDateTime(call.startedAt)} · </span>to ${call.to || 'unknown'} · ${call.direction}</span></td>
+  <td class="when num">${formatDateTime(call.startedAt)}</td>
   <td class="num">${formatDuration(call.durationMs)}</td>
   <td class="wide right num">${call.turnCount}</td>
   <td class="wide right num">${call.bargeIns}</td>
@@ -172,8 +172,8 @@ export function renderCallPage(call: CallDetail, options: { hasRecording: boolea
     <h1>${call.from || 'unknown'}<span class="arrow">→</span>${call.to || 'unknown'}</h1>
     <div class="meta">
       <time datetime="${new Date(call.startedAt).toISOString()}">${formatDateTime(call.startedAt)}</time>
-      <span>${call.direction}</span>
-      <span>${call.personaName}</span>
+      <span class="sep">·</span><span>${call.direction}</span>
+      <span class="sep">·</span><span>${call.personaName}</span>
       ${reasonBadge(call.endReason)}
     </div>
   </div>
@@ -184,7 +184,7 @@ export function renderCallPage(call: CallDetail, options: { hasRecording: boolea
   ${stat(
     'Reply time',
     formatLatency(latency?.median),
-    latency ? `median of ${latency.count} · ${formatLatency(latency.min)}–${formatLatency(latency.max)}` : 'no replies',
+    latency ? `median · max ${formatLatency(latency.max)}` : 'no replies',
   )}
   ${stat('Barge-ins', String(call.bargeIns), call.bargeIns === 1 ? 'caller cut in once' : 'caller cut in')}
   ${stat('Cost', formatCost(call.costUsd), `${formatCount(totalTokens)} tokens`)}

@@ -3,7 +3,7 @@ export const STYLES = `
 :root {
   --bg: #f5f6f8; --surface: #ffffff; --text: #1b2130; --muted: #667085; --faint: #98a2b3;
   --border: #e3e6eb; --accent: #4f46e5; --accent-soft: #eef0ff; --agent: #eef0ff; --agent-border: #d9dcfb;
-  --caller: #ffffff; --danger: #c4320a; --danger-soft: #fff1ec; --ok: #067647; --ok-soft: #ecfdf3;
+  --caller: #f2f4f7; --danger: #c4320a; --danger-soft: #fff1ec; --ok: #067647; --ok-soft: #ecfdf3;
   --warn: #b54708; --warn-soft: #fffaeb; --info: #175cd3; --info-soft: #eff8ff;
   --radius: 12px; --shadow: 0 1px 2px rgba(16, 24, 40, .05);
   color-scheme: light dark;
@@ -36,21 +36,21 @@ header.top .inner { display: flex; align-items: center; justify-content: space-b
 .brand .dot { width: 10px; height: 10px; border-radius: 50%; background: var(--accent); display: inline-block; }
 .wrap { max-width: 1040px; margin: 0 auto; padding-left: 24px; padding-right: 24px; }
 main.wrap { padding-top: 28px; padding-bottom: 64px; }
-h1 { font-size: 24px; line-height: 1.25; margin: 0 0 6px; letter-spacing: -.015em; font-weight: 680; }
+h1 { overflow-wrap: anywhere; font-size: 24px; line-height: 1.25; margin: 0 0 6px; letter-spacing: -.015em; font-weight: 680; }
 h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); margin: 36px 0 12px; font-weight: 600; }
 .card { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: var(--shadow); }
 button, .button {
-  font: inherit; font-weight: 550; border-radius: 8px; padding: 8px 14px; cursor: pointer;
+  font: inherit; font-weight: 550; border-radius: 8px; padding: 0 16px; height: 38px; cursor: pointer;
   border: 1px solid var(--accent); background: var(--accent); color: #fff; line-height: 1.2;
 }
 button.quiet { background: transparent; color: var(--muted); border-color: var(--border); font-weight: 500; }
 button.quiet:hover { color: var(--text); }
 input, select {
   font: inherit; color: var(--text); background: var(--surface); border: 1px solid var(--border);
-  border-radius: 8px; padding: 8px 10px; min-width: 0;
+  border-radius: 8px; padding: 0 10px; height: 38px; width: 100%; min-width: 0;
 }
 input:focus, select:focus, button:focus-visible, a:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
-label { display: flex; flex-direction: column; gap: 4px; font-size: 12px; font-weight: 600; color: var(--muted); }
+label { display: flex; flex-direction: column; gap: 5px; font-size: 12px; font-weight: 600; color: var(--muted); min-width: 0; }
 form.filters { display: grid; grid-template-columns: 2.2fr 1.2fr 1.2fr 1fr 1fr auto; gap: 12px; align-items: end; padding: 16px; }
 form.filters .actions { display: flex; gap: 8px; align-items: center; }
 .alert { border-radius: 10px; padding: 10px 14px; margin: 12px 0; background: var(--danger-soft); color: var(--danger); }
@@ -68,6 +68,7 @@ table.calls tbody tr:hover { background: var(--accent-soft); }
 table.calls .right { text-align: right; }
 a.row-link { color: var(--text); font-weight: 600; }
 a.row-link::after { content: ""; position: absolute; inset: 0; }
+.narrow { display: none; }
 .sub { display: block; color: var(--muted); font-size: 13px; margin-top: 2px; }
 .arrow { color: var(--faint); margin: 0 6px; }
 .badge {
@@ -82,7 +83,8 @@ a.row-link::after { content: ""; position: absolute; inset: 0; }
 .empty { padding: 48px 16px; text-align: center; color: var(--muted); }
 .back { display: inline-block; margin-bottom: 14px; font-size: 14px; }
 .call-head { display: flex; justify-content: space-between; align-items: flex-start; gap: 16px; flex-wrap: wrap; }
-.call-head .meta { color: var(--muted); display: flex; gap: 8px 14px; flex-wrap: wrap; align-items: center; }
+.call-head .meta { color: var(--muted); display: flex; gap: 6px 10px; flex-wrap: wrap; align-items: center; }
+.call-head .meta .sep { color: var(--faint); }
 .stats { display: grid; grid-template-columns: repeat(5, 1fr); gap: 12px; margin-top: 22px; }
 .stat { padding: 14px 16px; }
 .stat .label { font-size: 12px; color: var(--muted); font-weight: 600; text-transform: uppercase; letter-spacing: .05em; }
@@ -100,7 +102,7 @@ a.row-link::after { content: ""; position: absolute; inset: 0; }
 .bubble { padding: 10px 14px; border-radius: 16px; border: 1px solid var(--border); background: var(--caller); white-space: pre-wrap; overflow-wrap: anywhere; }
 .turn.caller .bubble { border-top-left-radius: 4px; }
 .turn.agent .bubble { background: var(--agent); border-color: var(--agent-border); border-top-right-radius: 4px; }
-.turn.interrupted .bubble { border-right: 3px solid var(--danger); }
+.turn.interrupted .bubble { border: 1px dashed var(--danger); }
 .cut { display: block; margin-top: 6px; color: var(--danger); font-size: 13px; font-weight: 600; white-space: normal; }
 .timeline { list-style: none; margin: 0; padding: 6px 0; }
 .timeline li { display: grid; grid-template-columns: 56px 1fr; gap: 4px 14px; padding: 11px 18px; border-bottom: 1px solid var(--border); align-items: baseline; }
@@ -131,7 +133,9 @@ table.tokens tr.total td { font-weight: 650; border-bottom: 0; }
 }
 @media (max-width: 600px) {
   .wrap { padding-left: 14px; padding-right: 14px; }
-  table.calls .wide { display: none; }
+  table.calls .wide, table.calls .when { display: none; }
+  .narrow { display: inline; }
+  h1 { font-size: 20px; }
   table.calls td, table.calls th { padding: 12px 10px; }
   .turn { max-width: 92%; }
   .timeline li { padding: 10px 12px; grid-template-columns: 46px 1fr; }
