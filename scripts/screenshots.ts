@@ -11,6 +11,8 @@ import { seedDemoCalls } from '../test/support/callRecords';
 import { ADMIN_TOKEN, ReviewServer } from '../test/support/reviewServer';
 
 const OUT_DIR = path.join(__dirname, '..', 'docs');
+/** A fixed "now", so the pictures only change when the pages do. */
+const NOW = Date.UTC(2025, 4, 20, 16, 30);
 
 async function main(): Promise<void> {
   // Times on the pages are local: pin them so the pictures do not depend on the machine.
@@ -18,7 +20,7 @@ async function main(): Promise<void> {
   const review = await ReviewServer.start();
   const browser = await launchChromium({ width: 1200, height: 860, deviceScaleFactor: 2 });
   try {
-    const featured = seedDemoCalls(review.store, { now: Date.now(), recordingsDir: review.recordingsDir });
+    const featured = seedDemoCalls(review.store, { now: NOW, recordingsDir: review.recordingsDir });
     mkdirSync(OUT_DIR, { recursive: true });
     const page = await browser.context.newPage();
 
