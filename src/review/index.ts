@@ -15,3 +15,4 @@ export {
   type LatencySummary,
 } from './format';
 export { escapeHtml } from './html';
+export { renderCallListText, renderCallText, type TextStyle } from './text';

@@ -1,0 +1,146 @@
+/**
+ * Call records on the command line.
+ *
+ *   npm run calls -- list [--since 7d] [--until 2025-05-31] [--number 5550142] [--reason transferred]
+ *                         [--search "parking"] [--limit 20] [--json]
+ *   npm run calls -- show <callSid> [--json]
+ *
+ * Reads DATABASE_PATH (from the environment or .env; default data/calls.db). Needs no API key.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { renderCallListText, renderCallText } from '../src/review';
+import { openSqliteStore, parseCallFilter, recordingsDirFor, type CallStore } from '../src/store';
+
+/** The same default as src/config.ts; read on its own so listing calls never needs the rest of the config. */
+const DEFAULT_DATABASE_PATH = 'data/calls.db';
+
+const USAGE = `Usage:
+  npm run calls -- list [options]      calls, newest first
+  npm run calls -- show <callSid>      one call: transcript, events, latency, cost (the start of the SID will do)
+
+List options:
+  --since <when>     calls that started at or after: 2025-05-01, 2025-05-01T09:00, today, yesterday, 24h, 7d
+  --until <when>     calls that started before (a date includes that whole day)
+  --number <digits>  the caller's or called number contains these digits
+  --reason <reason>  how the call ended, e.g. caller-hung-up, transferred, idle-timeout, model-error
+  --search <text>    words said in the call, a number or a call SID
+  --limit <n>        at most n calls (default 20)
+Both:
+  --json             machine-readable output (the same shape as GET /api/calls)
+  --db <file>        the call database (default: DATABASE_PATH, else ${DEFAULT_DATABASE_PATH})
+`;
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  /** Colours and terminal width; off and 100 columns when not a terminal. */
+  color?: boolean;
+  columns?: number;
+  now?: number;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 not found or no database, 2 bad usage. */
+export function main(argv: string[], io: CliIo): number {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        since: { type: 'string' },
+        until: { type: 'string' },
+        number: { type: 'string' },
+        reason: { type: 'string' },
+        search: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        db: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    io.err(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || command === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  if (command !== 'list' && command !== 'show') {
+    io.err(`${command ? `Unknown command "${command}".` : 'Say what to do: list or show.'}\n\n${USAGE}`);
+    return 2;
+  }
+  if (command === 'show' && rest.length !== 1) {
+    io.err(`show needs exactly one call SID, e.g. npm run calls -- show CA1234...\n\n${USAGE}`);
+    return 2;
+  }
+
+  const databasePath = values.db ?? (io.env.DATABASE_PATH?.trim() || DEFAULT_DATABASE_PATH);
+  if (!existsSync(databasePath)) {
+    // Do not create an empty database just by looking: there is simply nothing recorded yet.
+    if (command === 'list' && values.json) io.out(`${JSON.stringify({ calls: [] }, null, 2)}\n`);
+    io.err(`No call database at ${databasePath} yet: the server creates it when it starts (DATABASE_PATH).\n`);
+    return command === 'list' ? 0 : 1;
+  }
+
+  const store = openSqliteStore(databasePath);
+  try {
+    const style = { color: io.color ?? false, width: io.columns ?? 100 };
+    if (command === 'show') return show(store, rest[0], databasePath, values.json, style, io);
+
+    const { filter, problems } = parseCallFilter(
+      { since: values.since, until: values.until, number: values.number, reason: values.reason, search: values.search, limit: values.limit },
+      io.now ?? Date.now(),
+    );
+    if (problems.length > 0) {
+      io.err(`${problems.join('\n')}\n`);
+      return 2;
+    }
+    const calls = store.list({ limit: 20, ...filter });
+    io.out(values.json ? `${JSON.stringify({ calls }, null, 2)}\n` : renderCallListText(calls, style));
+    return 0;
+  } finally {
+    store.shutdown();
+  }
+}
+
+function show(
+  store: CallStore,
+  callSid: string,
+  databasePath: string,
+  json: boolean,
+  style: { color: boolean; width: number },
+  io: CliIo,
+): number {
+  // The start of a SID is enough when only one call has it (they are long to type).
+  const similar = store.get(callSid) ? [] : store.list({ search: callSid, limit: 5 }).map((c) => c.callSid);
+  const byPrefix = similar.filter((sid) => sid.startsWith(callSid));
+  const call = store.get(byPrefix.length === 1 ? byPrefix[0] : callSid);
+  if (!call) {
+    io.err(`No call ${callSid}.${similar.length ? ` Did you mean: ${similar.join(', ')}?` : ''}\n`);
+    return 1;
+  }
+  if (json) {
+    io.out(`${JSON.stringify(call, null, 2)}\n`);
+    return 0;
+  }
+  const recording = call.recordingFile ? path.join(recordingsDirFor(databasePath), path.basename(call.recordingFile)) : undefined;
+  io.out(renderCallText(call, style, recording && existsSync(recording) ? recording : undefined));
+  return 0;
+}
+
+if (require.main === module) {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  process.exitCode = main(process.argv.slice(2), {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    env: process.env,
+    color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+    columns: process.stdout.columns,
+  });
+}

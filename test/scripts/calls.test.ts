@@ -1,0 +1,148 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { main, type CliIo } from '../../scripts/calls';
+import { openSqliteStore, recordingsDirFor } from '../../src/store';
+import { FEATURED_CALL, OTHER_CALLS, seedCalls, seedDemoCalls } from '../support/callRecords';
+
+const NOW = Date.UTC(2025, 4, 20, 15, 0);
+const ROOT = path.join(__dirname, '..', '..');
+
+/** Runs the CLI in-process and collects what it prints. */
+function run(argv: string[], env: NodeJS.ProcessEnv, extra: Partial<CliIo> = {}): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  const code = main(argv, { out: (t) => (out += t), err: (t) => (err += t), env, now: NOW, ...extra });
+  return { code, out, err };
+}
+
+describe('npm run calls', () => {
+  let dir: string;
+  let db: string;
+  let env: NodeJS.ProcessEnv;
+  let featured: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'calls-cli-'));
+    db = path.join(dir, 'calls.db');
+    env = { DATABASE_PATH: db };
+    const store = openSqliteStore(db);
+    featured = seedDemoCalls(store, { now: NOW, recordingsDir: recordingsDirFor(db) });
+    store.shutdown();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists calls newest first, one line each, with a total', () => {
+    const { code, out, err } = run(['list'], env);
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^STARTED\s+FROM\s+TO\s+LENGTH\s+TURNS\s+BARGE-INS\s+COST\s+ENDED\s+CALL SID$/);
+    const sids = lines.slice(1, 7).map((l) => l.split(/\s+/).at(-1));
+    expect(sids).toEqual([FEATURED_CALL, ...OTHER_CALLS].sort((a, b) => a.ago - b.ago).map((c) => c.callSid));
+    const featuredLine = lines.find((l) => l.endsWith(featured))!;
+    expect(featuredLine).toMatch(/\+14155550142\s+\+14155550100\s+1 min 04 s\s+11\s+1\s+\$0\.\d{4}\s+caller hung up/);
+    expect(lines.find((l) => l.endsWith(OTHER_CALLS[0].callSid))).toMatch(/in progress/);
+    expect(lines.at(-1)).toMatch(/^6 calls · 4 min 08 s talked · \$0\.\d{4} estimated$/);
+    expect(out).not.toContain('\u001b['); // no colours when not a terminal
+  });
+
+  it('filters by number, reason, text, dates and limit', () => {
+    const sids = (...args: string[]) =>
+      run(['list', ...args], env)
+        .out.split('\n')
+        .filter((l) => /CA[0-9a-f]{32}$/.test(l))
+        .map((l) => l.split(/\s+/).at(-1));
+    expect(sids('--number', '(415) 555-0142')).toEqual([featured, OTHER_CALLS[3].callSid]);
+    expect(sids('--reason', 'transferred')).toEqual([OTHER_CALLS[2].callSid]);
+    expect(sids('--search', 'parking')).toEqual([featured]);
+    expect(sids('--since', '1h')).toEqual([OTHER_CALLS[0].callSid, featured]);
+    expect(sids('--until', new Date(NOW - 24 * 3600_000).toISOString())).toEqual(
+      [OTHER_CALLS[2], OTHER_CALLS[3], OTHER_CALLS[4]].map((c) => c.callSid),
+    );
+    expect(sids('--limit', '2')).toHaveLength(2);
+    expect(run(['list', '--search', 'zebra'], env).out).toBe('No calls match.\n');
+  });
+
+  it('prints JSON in the API shape', () => {
+    const { code, out } = run(['list', '--json', '--limit', '1'], env);
+    expect(code).toBe(0);
+    const { calls } = JSON.parse(out) as { calls: Array<Record<string, unknown>> };
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ callSid: OTHER_CALLS[0].callSid, from: '+12125550188' });
+
+    const shown = JSON.parse(run(['show', featured, '--json'], env).out) as { transcript: unknown[]; events: unknown[] };
+    expect(shown.transcript).toHaveLength(FEATURED_CALL.turns.length);
+    expect(shown.events).toHaveLength(3);
+  });
+
+  it('shows a call as a readable transcript with the interruption marked, events, latency and cost', () => {
+    const { code, out } = run(['show', featured], env, { columns: 100 });
+    expect(code).toBe(0);
+    expect(out).toContain('+14155550142 → +14155550100  caller hung up');
+    expect(out).toMatch(/Latency\s+first audio 820 ms · replies 610 \/ 740 \/ 580 \/ 690 \/ 520 ms \(median 610 ms\)/);
+    expect(out).toMatch(/Cost\s+\$0\.\d{4} estimated/);
+    expect(out).toContain(`Recording  ${path.join(dir, 'recordings', `${featured}.wav`)}`);
+    expect(out).toContain("   0:05  Caller  Hi, I'd like to book a cleaning, please. Sometime next week if you can.");
+    expect(out).toMatch(/0:22 {2}Agent {3}Thanks, Maria\. [^\n]*\n {17}[^\n]*Wednesday at\n {17}— interrupted at 7\.2 s of 11\.8 s\n/);
+    expect(out).toMatch(/Events\n {3}0:22 {2}tool-call {2}check_availability → 3 open slots next week\n {3}0:29 {2}barge-in {3}caller cut in/);
+    for (const line of out.split('\n')) expect(line.length).toBeLessThanOrEqual(125);
+  });
+
+  it('accepts the start of a call SID when only one call has it', () => {
+    expect(run(['show', featured.slice(0, 8)], env).out).toContain(featured);
+    const ambiguous = run(['show', 'CA'], env);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.err).toMatch(/No call CA\. Did you mean: CA/);
+  });
+
+  it('colours the output for a terminal, and keeps records from sending escape sequences', () => {
+    const store = openSqliteStore(db);
+    seedCalls(store, [{ callSid: 'CAescape', from: '+1\u001b[2J', ago: 100, lengthS: 3, turns: [{ role: 'caller', at: 1, text: 'hi\u001b]0;owned\u0007' }] }], { now: NOW });
+    store.shutdown();
+    const colored = run(['show', 'CAescape'], env, { color: true });
+    expect(colored.out).toContain('\u001b[1m'); // ours
+    expect(colored.out).not.toContain('\u001b[2J');
+    expect(colored.out).not.toContain('\u001b]0;');
+    expect(colored.out).toContain('hi ]0;owned');
+  });
+
+  it('explains bad usage with exit code 2', () => {
+    for (const argv of [[], ['frobnicate'], ['show'], ['list', '--bogus'], ['list', '--since', 'someday']]) {
+      const { code, err } = run(argv, env);
+      expect(code).toBe(2);
+      expect(err.length).toBeGreaterThan(10);
+    }
+    expect(run(['--help'], env).out).toContain('npm run calls -- list');
+  });
+
+  it('says so for an unknown call (exit 1), and for a missing database without creating one', () => {
+    expect(run(['show', 'CAmissing'], env)).toMatchObject({ code: 1, err: 'No call CAmissing.\n' });
+    const missing = path.join(dir, 'nowhere', 'calls.db');
+    const listed = run(['list'], { DATABASE_PATH: missing });
+    expect(listed.code).toBe(0);
+    expect(listed.err).toContain(`No call database at ${missing}`);
+    expect(run(['list', '--json'], { DATABASE_PATH: missing }).out).toBe('{\n  "calls": []\n}\n');
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('runs as a script from .env, without OPENAI_API_KEY', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'calls-cli-cwd-'));
+    try {
+      writeFileSync(path.join(cwd, '.env'), `DATABASE_PATH=${db}\n`);
+      const childEnv = { ...process.env };
+      delete childEnv.OPENAI_API_KEY;
+      delete childEnv.DATABASE_PATH;
+      const { stdout } = await promisify(execFile)(
+        path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+        [path.join(ROOT, 'scripts', 'calls.ts'), 'show', featured],
+        { cwd, env: childEnv },
+      );
+      expect(stdout).toContain('— interrupted at 7.2 s of 11.8 s');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
