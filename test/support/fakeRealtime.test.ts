@@ -908,3 +908,26 @@ describe('FakeRealtimeServer: fault modes', () => {
     expect(timeoutCount()).toBeLessThanOrEqual(baseline);
   });
 });
+
+describe('FakeRealtimeServer: long runs', () => {
+  test('pruneClosedSessions forgets closed sessions; the counters keep counting; nextSession still hands out open ones', async () => {
+    const server = await startServer();
+    const a = await connected(server);
+    const b = await connected(server);
+    const c = connect(server);
+    await c.until('session.created');
+    expect(server.sessionsAccepted).toBe(3);
+    expect(a.s.isOpen).toBe(true);
+
+    a.c.rt.close();
+    await a.s.closed;
+    expect(a.s.isOpen).toBe(false);
+    expect(server.sessionsClosed).toBe(1);
+    expect(server.pruneClosedSessions()).toBe(1);
+    expect(server.sessions).toEqual([b.s, expect.anything()]);
+    const third = await server.nextSession(); // a and b were handed out; c was not
+    expect(third).toBe(server.sessions[1]);
+    expect(third).not.toBe(b.s);
+    expect(server.sessionsAccepted).toBe(3);
+  });
+});

@@ -484,6 +484,11 @@ export class FakeSession extends EventEmitter {
     return this.inputMs;
   }
 
+  /** False once the websocket has closed (either side, cleanly or not). */
+  get isOpen(): boolean {
+    return !this.isClosed;
+  }
+
   /** The server's notion of an item's audio length in ms (after truncation), or undefined. */
   itemAudioMs(itemId: string): number | undefined {
     return this.items.get(itemId)?.audioMs;
@@ -1468,6 +1473,10 @@ export class FakeRealtimeServer {
   /** PEM of the self-signed certificate, for the client's ws options `{ ca }`. */
   readonly ca: string;
   readonly sessions: FakeSession[] = [];
+  /** Sessions ever accepted (unlike `sessions`, not reduced by `pruneClosedSessions`). */
+  sessionsAccepted = 0;
+  /** Sessions whose websocket has closed. */
+  sessionsClosed = 0;
   /** Every upgrade attempt, accepted or not. */
   readonly upgrades: UpgradeInfo[] = [];
 
@@ -1536,6 +1545,27 @@ export class FakeRealtimeServer {
       });
     });
     return new FakeRealtimeServer(server, pems.cert, options);
+  }
+
+  /**
+   * Forgets closed sessions (and everything they recorded) so a long run does not hold their history;
+   * `sessionsAccepted` / `sessionsClosed` keep counting. A closed session not yet handed out by
+   * `nextSession` is forgotten too. Returns how many were dropped.
+   */
+  pruneClosedSessions(): number {
+    let removed = 0;
+    let removedHandedOut = 0;
+    const kept: FakeSession[] = [];
+    this.sessions.forEach((s, i) => {
+      if (s.isOpen) kept.push(s);
+      else {
+        removed++;
+        if (i < this.handedOut) removedHandedOut++;
+      }
+    });
+    this.sessions.splice(0, this.sessions.length, ...kept);
+    this.handedOut -= removedHandedOut;
+    return removed;
   }
 
   /** Resolves with the next session not yet handed out (already connected, or the next to connect). */
@@ -1636,6 +1666,8 @@ export class FakeRealtimeServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new FakeSession(ws, info.model!, info.authorization, this.sessionOpts, faults);
       this.sessions.push(session);
+      this.sessionsAccepted++;
+      session.once('closed', () => this.sessionsClosed++);
       const waiter = this.waiters.shift();
       if (waiter) {
         this.handedOut++;
