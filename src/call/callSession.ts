@@ -3,7 +3,7 @@ import type { RealtimeClientEvent, RealtimeServerEvent } from 'openai/resources/
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { greetingResponse, phoneSession, reseedItems, type OpenAIRealtimeWS } from '../realtime';
-import type { EndReason, Turn } from '../store/types';
+import type { EndReason } from '../store/types';
 import { FloodGuard, outbound, parseTwilioMessage, type TwilioMessage, type TwilioStart } from '../telephony';
 import { createAudioPath, type AudioPath } from './audioPath';
 import { Conversation } from './conversation';
@@ -142,7 +142,7 @@ export class CallSession {
     this.log.info('call ended', { reason, ...(detail ? { detail } : {}), durationMs });
     this.closeModel();
     if (this.twilio.readyState === OPEN) this.twilio.close(1000, 'call ended');
-    this.conversation.finish((itemId) => this.playback.heardMs(itemId));
+    this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
     this.recorder?.finish(reason);
     this.deps.onEnded?.(this);
   }
@@ -293,6 +293,8 @@ export class CallSession {
         return;
       case 'response.output_audio.delta':
         return this.onAgentAudio(event.response_id, event.item_id, event.delta);
+      case 'response.output_audio_transcript.delta':
+        return this.conversation.agentTextDelta(event.item_id, event.delta);
       case 'response.output_audio_transcript.done':
         this.conversation.agentText(event.item_id, event.transcript);
         return this.settleIfPlayedOut(event.item_id);
@@ -319,8 +321,8 @@ export class CallSession {
   private onSessionReady(): void {
     if (this.modelReady) return;
     this.modelReady = true;
+    if (this.modelSessions > 1) this.reseed();
     const history = this.conversation.history;
-    if (this.modelSessions > 1) this.reseed(history);
     for (const { audio } of this.pendingInput) this.sendToModel({ type: 'input_audio_buffer.append', audio });
     this.pendingInput = [];
     const { greeting } = this.deps.config.persona;
@@ -329,10 +331,12 @@ export class CallSession {
   }
 
   /** A new model session after a failure starts with the conversation as the caller heard it so far. */
-  private reseed(history: readonly Turn[]): void {
-    // Audio still playing came from the old session, whose items the new one cannot truncate.
+  private reseed(): void {
+    // Audio still playing came from the old session, whose items the new one cannot truncate: it stops here.
     if (this.playback.isPlaying) this.sendToTwilio(outbound.clear(this.streamSid!));
+    this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
     this.playback = new PlaybackTracker();
+    const history = this.conversation.history;
     for (const item of reseedItems(history)) this.sendToModel(item);
     this.log.info('model session resumed', { turns: history.length, modelSessions: this.modelSessions });
   }

@@ -4,6 +4,8 @@ interface AgentItem {
   at: number;
   generatedMs: number;
   latencyMs?: number;
+  /** The transcript so far, while it streams in. */
+  partialText: string;
   text?: string;
   /** Set once the item will play no further: played out, cut by a barge-in, or the call ended. */
   heard?: { ms: number; interrupted: boolean };
@@ -44,7 +46,13 @@ export class Conversation {
     if (this.committedItems.has(itemId)) return;
     const item = this.agentItems.get(itemId);
     if (item) item.generatedMs += ms;
-    else this.agentItems.set(itemId, { at: now, generatedMs: ms, latencyMs });
+    else this.agentItems.set(itemId, { at: now, generatedMs: ms, latencyMs, partialText: '' });
+  }
+
+  /** A piece of the item's transcript as it streams. */
+  agentTextDelta(itemId: string, delta: string): void {
+    const item = this.agentItems.get(itemId);
+    if (item) item.partialText += delta;
   }
 
   /** The item's full transcript: everything the model said, heard or not. */
@@ -66,12 +74,12 @@ export class Conversation {
     this.commitIfSettled(itemId, item);
   }
 
-  /** The call is over: whatever was open is committed as heard so far. */
-  finish(heardMs: (itemId: string) => number): void {
+  /** Nothing open will play any further (the call ended, or the model session was lost): commit it as heard. */
+  settleAll(heardMs: (itemId: string) => number): void {
     for (const [itemId, item] of this.agentItems) {
       const ms = heardMs(itemId);
       item.heard ??= { ms, interrupted: ms < item.generatedMs - 1 };
-      item.text ??= '';
+      item.text ??= item.partialText;
       this.commitIfSettled(itemId, item);
     }
   }

@@ -51,8 +51,17 @@ describe('Conversation', () => {
       expect.objectContaining({ role: 'agent', text: 'one two three', interrupted: true, heardMs: 1000, spokenMs: 4000 }),
     ]);
     convo.agentAudio('a1', 100, 200);
-    convo.finish(() => 0);
+    convo.settleAll(() => 0);
     expect(committed).toHaveLength(1);
+  });
+
+  it('settles a turn cut off mid-transcript with the words streamed so far', () => {
+    const { convo, committed } = conversation();
+    convo.agentAudio('a1', 1000, 100);
+    convo.agentTextDelta('a1', 'Sure, let me ');
+    convo.agentTextDelta('a1', 'check that');
+    convo.settleAll(() => 1000);
+    expect(committed).toEqual([expect.objectContaining({ text: 'Sure, let me check that', interrupted: false, heardMs: 1000 })]);
   });
 
   it('commits what was heard of open turns when the call ends, and keeps the history', () => {
@@ -60,7 +69,7 @@ describe('Conversation', () => {
     convo.callerSaid('u1', 'Hi', 0);
     convo.agentAudio('a1', 1000, 100);
     convo.agentText('a1', 'Hello and welcome');
-    convo.finish(() => 400);
+    convo.settleAll(() => 400);
     expect(committed[1]).toMatchObject({ role: 'agent', interrupted: true, heardMs: 400, text: 'Hello and' });
     expect(convo.history).toEqual(committed);
   });

@@ -1,3 +1,4 @@
+import type { CallDetail, CallSummary } from '../../src/store';
 import { ADMIN_TOKEN, TestAgent } from '../support/agent';
 import { loadFixture } from '../support/fixtures';
 
@@ -7,10 +8,10 @@ describe('every call leaves a truthful record', () => {
   let agent: TestAgent;
   afterEach(async () => agent?.stop());
 
-  async function api(path: string) {
+  async function api<T>(path: string): Promise<T> {
     const response = await fetch(`${agent.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(response.status).toBe(200);
-    return response.json();
+    return (await response.json()) as T;
   }
 
   it('records a barged-in call with the agent turn cut where the caller interrupted', async () => {
@@ -35,11 +36,11 @@ describe('every call leaves a truthful record', () => {
     await call.hangUp();
     await call.waitFor(() => agent.server.activeCalls.size === 0, 2000, 'call over');
 
-    const { calls } = await api('/api/calls');
+    const { calls } = await api<{ calls: CallSummary[] }>('/api/calls');
     expect(calls).toEqual([
       expect.objectContaining({ callSid: call.callSid, from: '+15550001111', to: '+15550002222', endReason: 'caller-hung-up' }),
     ]);
-    const record = await api(`/api/calls/${call.callSid}`);
+    const record = await api<CallDetail>(`/api/calls/${call.callSid}`);
     expect(record).toMatchObject({
       direction: 'inbound',
       model: 'gpt-realtime',
@@ -54,7 +55,7 @@ describe('every call leaves a truthful record', () => {
     expect(record.costUsd).toBeGreaterThan(0);
     expect(record.turnLatenciesMs).toHaveLength(2);
 
-    const transcript = record.transcript.map((t: { role: string; text: string; interrupted: boolean }) => [t.role, t.text, t.interrupted]);
+    const transcript = record.transcript.map((t) => [t.role, t.text, t.interrupted]);
     expect(transcript).toEqual([
       ['caller', 'What are your opening hours?', false],
       ['agent', expect.any(String), true],
@@ -64,7 +65,7 @@ describe('every call leaves a truthful record', () => {
     const cut = record.transcript[1];
     expect(REPLY.startsWith(cut.text)).toBe(true);
     expect(cut.text.length).toBeLessThan(REPLY.length / 2);
-    expect(Math.abs(cut.heardMs - heardAtClear)).toBeLessThan(100);
+    expect(Math.abs(cut.heardMs! - heardAtClear)).toBeLessThan(100);
     expect(record.events).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'barge-in' })]));
 
     const wav = await fetch(`${agent.url}/api/calls/${call.callSid}/recording`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -79,8 +80,8 @@ describe('every call leaves a truthful record', () => {
     const call = await agent.dial();
     await call.closedByServer;
     await call.waitFor(() => agent.server.activeCalls.size === 0, 2000, 'call over');
-    const record = await api(`/api/calls/${call.callSid}`);
+    const record = await api<CallDetail>(`/api/calls/${call.callSid}`);
     expect(record.endReason).toBe('model-error');
-    expect(record.events.map((e: { type: string }) => e.type)).toContain('error');
+    expect(record.events.map((e) => e.type)).toContain('error');
   });
 });
