@@ -18,10 +18,16 @@ export type EndReason =
   | 'crashed'
   | 'error';
 
-/** Tokens by kind, summed over a call's responses and transcriptions. */
+/**
+ * Tokens by kind, summed over a call's responses and transcriptions. Input is split into uncached and cached
+ * tokens (the API reports cached as a subset of input; `addResponseUsage` separates them), so each token is
+ * counted once and priced at its own rate.
+ */
 export interface TokenUsage {
+  /** Uncached audio input. */
   audioIn: number;
   audioInCached: number;
+  /** Uncached text input. */
   textIn: number;
   textInCached: number;
   audioOut: number;
