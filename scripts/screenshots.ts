@@ -27,7 +27,8 @@ async function main(): Promise<void> {
     await page.goto(`${review.url}/calls?token=${ADMIN_TOKEN}`);
     await page.screenshot({ path: path.join(OUT_DIR, 'calls-list.png') });
 
-    await page.goto(`${review.url}/calls/${featured}`);
+    // Let the player finish loading, so its buffered bar looks the same every time.
+    await page.goto(`${review.url}/calls/${featured}`, { waitUntil: 'networkidle' });
     await page.screenshot({ path: path.join(OUT_DIR, 'call-page.png'), fullPage: true });
     console.log(`wrote ${path.join(OUT_DIR, 'calls-list.png')} and ${path.join(OUT_DIR, 'call-page.png')}`);
   } finally {
