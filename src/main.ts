@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { storeRecorder } from './call/storeRecorder';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
@@ -14,7 +13,6 @@ async function main(): Promise<void> {
   const adminToken = config.adminToken ?? generateAdminToken();
   const log = createLogger(config.log, [config.openai.apiKey, config.twilio?.authToken, adminToken]);
 
-  mkdirSync(path.dirname(path.resolve(config.store.databasePath)), { recursive: true });
   const store = openSqliteStore(config.store.databasePath);
   const abandoned = store.closeAbandoned(Date.now());
   if (abandoned > 0) log.warn('closed calls left open by an earlier crash', { calls: abandoned });
