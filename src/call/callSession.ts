@@ -105,12 +105,12 @@ export class CallSession {
     return { callSid: this.callSid, streamSid: this.streamSid };
   }
 
-  get isEnded(): boolean {
-    return this.ended;
-  }
-
   /** Every frame Twilio sends. A frame we cannot trust ends this stream, and only this stream. */
   handleFrame(frame: unknown): void {
+    this.guarded('a Twilio message', () => this.handleTwilioFrame(frame));
+  }
+
+  private handleTwilioFrame(frame: unknown): void {
     if (this.ended) return;
     if (!this.floodGuard.allow()) return this.reject('message flood');
     const parsed = parseTwilioMessage(frame);
@@ -152,7 +152,7 @@ export class CallSession {
   private reject(reason: string): void {
     this.log.warn('closing media stream: bad message from Twilio', { reason });
     this.recorder?.event({ type: 'error', summary: `bad message from Twilio: ${reason}` });
-    if (this.twilio.readyState === OPEN) this.twilio.close(1008, reason.slice(0, 120));
+    if (this.twilio.readyState === OPEN) this.twilio.close(1008, closeReason(reason));
     this.end('protocol-error', reason);
   }
 
@@ -261,7 +261,7 @@ export class CallSession {
       this.modelLost(why, refusedStatus !== 401 && refusedStatus !== 403);
     });
     rt.on('event', (event) => {
-      if (rt === this.rt) this.handleModelEvent(event);
+      if (rt === this.rt) this.guarded(`model event ${event.type}`, () => this.handleModelEvent(event));
     });
   }
 
@@ -484,6 +484,16 @@ export class CallSession {
     else rt.socket.terminate();
   }
 
+  /** A bug in handling one message must end this call, never the process and the other calls with it. */
+  private guarded(what: string, handle: () => void): void {
+    try {
+      handle();
+    } catch (err) {
+      this.log.error(`failed to handle ${what}`, { error: (err as Error).message, stack: (err as Error).stack });
+      this.end('error', (err as Error).message);
+    }
+  }
+
   private sinceStartMs(): number {
     return performance.now() - this.startedAt;
   }
@@ -500,6 +510,11 @@ export class CallSession {
     const timer = setInterval(() => (this.ended ? clearInterval(timer) : fn()), ms);
     this.timers.add(timer);
   }
+}
+
+/** A websocket close reason is at most 123 bytes of UTF-8. */
+function closeReason(reason: string): string {
+  return Buffer.from(reason.replace(/[^\x20-\x7e]/g, '?')).subarray(0, 120).toString();
 }
 
 function causeOf(err: Error): string | undefined {
