@@ -274,7 +274,7 @@ beforeAll(async () => {
 
   const t0 = performance.now();
   const url = agent.url.replace(/^http/, 'ws') + '/media-stream';
-  const run = (s: Scenario): (() => Promise<Result>) => () => runScenario(s, url, rng, expired);
+  const run = (s: Scenario): (() => Promise<Result>) => () => runScenario(s, url, expired);
 
   results = await pool(scenarios.filter((s) => s.phase === 'A').map(run), 20);
   upgradesAfterPhaseA = agent.fake.upgrades.length;
@@ -303,13 +303,9 @@ afterAll(async () => {
   jest.restoreAllMocks();
 });
 
-async function runScenario(
-  s: Scenario,
-  url: string,
-  rng: Rng,
-  expired: Array<{ callSid: string; params: Record<string, string> }>,
-): Promise<Result> {
-  // Everything random is drawn before any await, so the frames do not depend on scheduling.
+async function runScenario(s: Scenario, url: string, expired: Array<{ callSid: string; params: Record<string, string> }>): Promise<Result> {
+  // Each connection has its own generator, so its frames do not depend on how the connections interleave.
+  const rng = seededRandom((SEED ^ Math.imul(s.index + 1, 0x9e3779b1)) >>> 0);
   const fill = filler(rng, s.fillerCount);
   const streamSid = randomSid('MZ');
   const callSid = randomSid('CA');
