@@ -310,7 +310,6 @@ async function runScenario(s: Scenario, url: string, expired: Array<{ callSid: s
   const streamSid = randomSid('MZ');
   const callSid = randomSid('CA');
   let headers: Record<string, string> = { 'x-twilio-signature': GOOD_SIGNATURE };
-  let connectUrl = url;
   let first: Array<string | Buffer> = [];
   let flood: string[] = [];
   let prefix: string[] = [CONNECTED_MESSAGE];
@@ -437,7 +436,7 @@ async function runScenario(s: Scenario, url: string, expired: Array<{ callSid: s
 
   let malformedSent = 0;
   let floodSent = 0;
-  const outcome = await runRawStream(connectUrl, headers, async (stream: RawStream) => {
+  const outcome = await runRawStream(url, headers, async (stream: RawStream) => {
     for (const f of prefix) stream.send(f);
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     for (const f of flood) if (stream.send(f)) floodSent++;
