@@ -460,6 +460,21 @@ describe('fuzzing /media-stream while a healthy call is in progress', () => {
     expect(results.filter((r) => !r.outcome.opened && r.outcome.httpStatus === undefined).map(describeResult)).toEqual([]);
     expect(results.reduce((n, r) => n + r.malformedSent, 0)).toBeGreaterThanOrEqual(10_000);
     expect(results.filter((r) => r.note).map(describeResult)).toEqual([]);
+    const label = (sc: Scenario): string =>
+      sc.phase === 'B' ? `B:${sc.after}` : sc.kind === 'signature' || sc.kind === 'start' ? `${sc.kind}:${sc.fault}` : sc.kind === 'first-frame' ? sc.first : sc.kind;
+    const seen = new Set(results.map((r) => label(r.scenario)));
+    const kinds = [
+      ...FILLER_NAMES,
+      'near-limit',
+      'oversized',
+      'connected-flood',
+      ...['missing', 'forged', 'https-url', 'garbage', 'other-path'].map((f) => `signature:${f}`),
+      ...['missing-token', 'no-custom-parameters', 'wrong-token', 'reused-token', 'expired-token', 'unknown-call', 'bad-media-format'].map((f) => `start:${f}`),
+      ...['wrong-stream-sid', 'unicode-stream-sid', 'invalid-base64', 'not-json', 'binary', 'unknown-event', 'wrong-shape', 'second-start', 'oversized', 'media-flood', 'mark-flood'].map(
+        (a) => `B:${a}`,
+      ),
+    ];
+    expect(kinds.filter((k) => !seen.has(k))).toEqual([]);
   });
 
   it('closed every fuzz stream from the server side with 1008 (1009 when oversized), or refused a bad signature at upgrade', () => {
