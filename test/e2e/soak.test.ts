@@ -188,9 +188,15 @@ afterAll(async () => {
 });
 
 describe(`soak: ${CALLS} short calls, ${CONCURRENCY} at a time, with model faults`, () => {
-  it('forced GC is available under jest', () => {
+  it('forced GC is available under jest, and collects', async () => {
     expect(typeof gc).toBe('function');
     expect(heap.half).toBeGreaterThan(0);
+    let big: number[] | undefined = new Array(1_000_000).fill(1);
+    const ref = new WeakRef(big);
+    big = undefined;
+    await sleep(0); // a WeakRef target is kept alive until the current job ends
+    gc();
+    expect(ref.deref()).toBeUndefined();
   });
 
   it('placed every call', () => {
