@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { RealtimeClientEvent, RealtimeServerEvent } from 'openai/resources/realtime/realtime';
+import type { RealtimeServerEvent } from 'openai/resources/realtime/realtime';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { greetingResponse, phoneSession, reseedItems, type OpenAIRealtimeWS } from '../realtime';
@@ -9,6 +9,7 @@ import { createAudioPath, type AudioPath } from './audioPath';
 import { Conversation } from './conversation';
 import { InputGapFiller, mulawSilence } from './inputGaps';
 import { CallLimits } from './limits';
+import { ModelLink } from './modelLink';
 import { PlaybackTracker } from './playback';
 import type { CallRecorder } from './recorder';
 
@@ -38,8 +39,6 @@ const OPEN = 1;
 /** Agent audio goes to Twilio in chunks of this many ms, each followed by a mark: the resolution of "heard". */
 const CHUNK_MS = 40;
 const MULAW_BYTES_PER_MS = 8;
-/** Caller audio kept while the model socket is still opening; older audio is dropped beyond this. */
-const MAX_PENDING_INPUT_MS = 5000;
 /** Twilio sends ~50 media messages a second plus mark echoes. */
 const MAX_MESSAGES_PER_SECOND = 500;
 /** New model sessions a call may open after the first one fails or drops. */
@@ -69,10 +68,7 @@ export class CallSession {
   private readonly limits: CallLimits;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  private rt: OpenAIRealtimeWS | undefined;
-  private modelReady = false;
-  private modelSessions = 0;
-  private pendingInput: Array<{ audio: string; ms: number }> = [];
+  private readonly model: ModelLink;
   private activeResponseId: string | undefined;
   private queuedInstructions: string | undefined;
   private failedResponsesInARow = 0;
@@ -93,6 +89,15 @@ export class CallSession {
   ) {
     this.log = deps.log;
     this.audio = createAudioPath(deps.config.audioMode);
+    this.model = new ModelLink(deps.openRealtime, () => phoneSession(deps.config), {
+      event: (event) => this.guarded(`model event ${event.type}`, () => this.handleModelEvent(event)),
+      ready: (sessions) => this.guarded('a model session start', () => this.onModelReady(sessions)),
+      lost: (why, retryable) => this.modelLost(why, retryable),
+      error: (message, code, cause) => {
+        this.log.warn('model error', { code, message, cause });
+        this.recorder?.event({ type: 'error', summary: `model error: ${message}`, detail: { code } });
+      },
+    });
     this.limits = new CallLimits(deps.config.limits, {
       nearMaxDuration: () => this.say('Tell the caller, briefly and politely, that the call will have to end in a moment.'),
       maxDurationReached: () => this.endWithGoodbye('max-duration', 'The call has reached its time limit. Say a short, friendly goodbye.'),
@@ -140,7 +145,7 @@ export class CallSession {
     this.timers.clear();
     const durationMs = this.startedAt ? Math.round(performance.now() - this.startedAt) : 0;
     this.log.info('call ended', { reason, ...(detail ? { detail } : {}), durationMs });
-    this.closeModel();
+    this.model.close();
     if (this.twilio.readyState === OPEN) this.twilio.close(1000, 'call ended');
     this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
     this.recorder?.finish(reason);
@@ -169,7 +174,7 @@ export class CallSession {
     this.recorder = this.deps.record?.(message, admission.reachedAt);
     this.limits.start();
     this.every(250, () => this.fillStalledInput());
-    this.connectModel();
+    this.model.connect();
   }
 
   private handleStreamEvent(message: Exclude<TwilioMessage, { event: 'connected' | 'start' }>): void {
@@ -233,61 +238,24 @@ export class CallSession {
 
   // ───────────────────────────── model side ─────────────────────────────
 
-  private connectModel(): void {
-    this.modelSessions++;
-    this.modelReady = false;
-    let rt: OpenAIRealtimeWS;
-    try {
-      rt = this.deps.openRealtime();
-    } catch (err) {
-      return this.modelLost(`could not open the model session: ${(err as Error).message}`, false);
-    }
-    this.rt = rt;
-    let refusedStatus: number | undefined;
-    // Without an error listener the SDK turns errors into unhandled rejections that kill the process.
-    rt.on('error', (err) => {
-      if (rt !== this.rt) return;
-      const status = /Unexpected server response: (\d{3})/.exec(err.message)?.[1];
-      if (status) refusedStatus = Number(status);
-      const code = err.error?.code ?? undefined;
-      const message = err.error?.message ?? err.message;
-      this.log.warn('model error', { code, message, cause: causeOf(err) });
-      this.recorder?.event({ type: 'error', summary: `model error: ${message}`, detail: { code } });
-    });
-    rt.socket.on('close', (code, reason) => {
-      if (rt !== this.rt || this.ended) return;
-      const why = refusedStatus ? `model refused the connection (HTTP ${refusedStatus})` : `model socket closed (${code} ${reason.toString()})`;
-      // A bad key or missing access will not fix itself on a retry.
-      this.modelLost(why, refusedStatus !== 401 && refusedStatus !== 403);
-    });
-    rt.on('event', (event) => {
-      if (rt === this.rt) this.guarded(`model event ${event.type}`, () => this.handleModelEvent(event));
-    });
-  }
-
   /** The model is gone. Open a new session and pick the conversation up again, or apologise and hang up. */
   private modelLost(why: string, retryable: boolean): void {
-    this.modelReady = false;
     this.activeResponseId = undefined;
     if (this.ended) return;
-    const reconnectsUsed = this.modelSessions - 1;
+    const reconnectsUsed = this.model.sessions - 1;
     if (!retryable || reconnectsUsed >= MAX_RECONNECTS || this.ending) {
-      this.log.error('model unavailable: ending the call', { why, modelSessions: this.modelSessions });
+      this.log.error('model unavailable: ending the call', { why, modelSessions: this.model.sessions });
       return this.apologizeAndEnd(why);
     }
     const delay = RECONNECT_DELAYS_MS[Math.min(reconnectsUsed, RECONNECT_DELAYS_MS.length - 1)];
     this.log.warn('model connection lost: reconnecting', { why, attempt: reconnectsUsed + 1, delayMs: delay });
     this.recorder?.event({ type: 'reconnect', summary: `${why}; reconnecting (attempt ${reconnectsUsed + 1})` });
-    this.after(delay, () => this.connectModel());
+    this.after(delay, () => this.model.connect());
   }
 
   private handleModelEvent(event: RealtimeServerEvent): void {
     if (this.ended) return;
     switch (event.type) {
-      case 'session.created':
-        return this.sendToModel({ type: 'session.update', session: phoneSession(this.deps.config) });
-      case 'session.updated':
-        return this.onSessionReady();
       case 'response.created':
         this.activeResponseId = event.response.id;
         return;
@@ -318,16 +286,13 @@ export class CallSession {
     }
   }
 
-  private onSessionReady(): void {
-    if (this.modelReady) return;
-    this.modelReady = true;
-    if (this.modelSessions > 1) this.reseed();
+  /** A model session is ready: greet the caller, or pick the conversation up again after a reconnect. */
+  private onModelReady(sessions: number): void {
+    if (sessions > 1) this.reseed();
     const history = this.conversation.history;
-    for (const { audio } of this.pendingInput) this.sendToModel({ type: 'input_audio_buffer.append', audio });
-    this.pendingInput = [];
     const { greeting } = this.deps.config.persona;
     if (history.length > 0) this.say('The line dropped for a moment. Say sorry in a few words and carry on where you left off.');
-    else if (greeting) this.sendToModel(greetingResponse(greeting));
+    else if (greeting) this.model.send(greetingResponse(greeting));
   }
 
   /** A new model session after a failure starts with the conversation as the caller heard it so far. */
@@ -337,8 +302,8 @@ export class CallSession {
     this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
     this.playback = new PlaybackTracker();
     const history = this.conversation.history;
-    for (const item of reseedItems(history)) this.sendToModel(item);
-    this.log.info('model session resumed', { turns: history.length, modelSessions: this.modelSessions });
+    for (const item of reseedItems(history)) this.model.send(item);
+    this.log.info('model session resumed', { turns: history.length, modelSessions: this.model.sessions });
   }
 
   /** An agent item whose audio is complete and fully played is settled: heard in full. */
@@ -390,7 +355,7 @@ export class CallSession {
     this.log.warn('model response failed', { details, inARow: this.failedResponsesInARow });
     this.recorder?.event({ type: 'error', summary: 'model response failed', detail: { details } });
     if (this.failedResponsesInARow >= 2) return this.apologizeAndEnd('model responses keep failing');
-    this.after(1000, () => this.sendToModel({ type: 'response.create' }));
+    this.after(1000, () => this.model.send({ type: 'response.create' }));
   }
 
   /**
@@ -407,7 +372,7 @@ export class CallSession {
     this.audio.resetOutput();
     this.recorder?.agentCleared(this.sinceStartMs());
     for (const t of truncations) {
-      this.sendToModel({ type: 'conversation.item.truncate', item_id: t.itemId, content_index: 0, audio_end_ms: t.audioEndMs });
+      this.model.send({ type: 'conversation.item.truncate', item_id: t.itemId, content_index: 0, audio_end_ms: t.audioEndMs });
       this.conversation.agentSettled(t.itemId, t.audioEndMs, true);
     }
     const cut = truncations.map((t) => ({ itemId: t.itemId, heardMs: t.audioEndMs, sentMs: Math.round(t.sentMs) }));
@@ -420,18 +385,18 @@ export class CallSession {
 
   /** Asks the model to say something now, or after the response in progress. */
   private say(instructions: string): void {
-    if (!this.modelReady || this.ended) return;
+    if (!this.model.ready || this.ended) return;
     if (this.activeResponseId) {
       this.queuedInstructions = instructions;
       return;
     }
-    this.sendToModel({ type: 'response.create', response: { instructions } });
+    this.model.send({ type: 'response.create', response: { instructions } });
   }
 
   /** The model says goodbye; the call ends once that has played (or after a timeout). */
   private endWithGoodbye(reason: EndReason, instructions: string): void {
     if (this.ending || this.ended) return;
-    if (!this.modelReady) return this.end(reason);
+    if (!this.model.ready) return this.end(reason);
     this.ending = reason;
     this.limits.stop();
     this.log.info('ending the call', { reason });
@@ -448,7 +413,7 @@ export class CallSession {
   private apologizeAndEnd(why: string): void {
     this.ending = 'model-error';
     this.limits.stop();
-    this.closeModel();
+    this.model.close();
     this.recorder?.event({ type: 'error', summary: `model unavailable: ${why}` });
     if (this.twilio.readyState !== OPEN || !this.streamSid) return this.end('model-error', why);
     if (this.playback.isPlaying) this.sendToTwilio(outbound.clear(this.streamSid));
@@ -462,26 +427,7 @@ export class CallSession {
   // ───────────────────────────── plumbing ─────────────────────────────
 
   private forwardCallerAudio(mulaw: Buffer): void {
-    const audio = this.audio.toModel(mulaw);
-    if (this.modelReady) return this.sendToModel({ type: 'input_audio_buffer.append', audio });
-    // The session is not configured yet: keep the latest few seconds so the caller's first words are not lost.
-    this.pendingInput.push({ audio, ms: mulaw.length / MULAW_BYTES_PER_MS });
-    let keptMs = this.pendingInput.reduce((sum, chunk) => sum + chunk.ms, 0);
-    while (keptMs > MAX_PENDING_INPUT_MS) keptMs -= this.pendingInput.shift()!.ms;
-  }
-
-  private sendToModel(event: RealtimeClientEvent): void {
-    if (this.rt?.socket.readyState === OPEN) this.rt.send(event);
-  }
-
-  private closeModel(): void {
-    const rt = this.rt;
-    this.rt = undefined;
-    this.modelReady = false;
-    if (!rt) return;
-    // terminate() works in every state; close() on a socket still connecting throws.
-    if (rt.socket.readyState === OPEN) rt.close({ code: 1000, reason: 'call ended' });
-    else rt.socket.terminate();
+    this.model.appendAudio(this.audio.toModel(mulaw), mulaw.length / MULAW_BYTES_PER_MS);
   }
 
   /** A bug in handling one message must end this call, never the process and the other calls with it. */
@@ -515,9 +461,4 @@ export class CallSession {
 /** A websocket close reason is at most 123 bytes of UTF-8. */
 function closeReason(reason: string): string {
   return Buffer.from(reason.replace(/[^\x20-\x7e]/g, '?')).subarray(0, 120).toString();
-}
-
-function causeOf(err: Error): string | undefined {
-  const cause = (err as { cause?: unknown }).cause;
-  return cause instanceof Error ? cause.message : undefined;
 }
