@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import expressWs from 'express-ws';
-import { CallSession, type CallRecorder } from './call';
+import { CallSession, MAX_MESSAGE_BYTES, type CallRecorder } from './call';
 import type { Config } from './config';
 import type { Logger } from './log';
 import { openRealtime, type RealtimeSocketOptions } from './realtime';
@@ -30,8 +30,11 @@ export interface AgentServer {
   close(): Promise<void>;
 }
 
-/** Twilio frames are a few hundred bytes; anything near this is not Twilio. */
-const MAX_FRAME_BYTES = 64 * 1024;
+/**
+ * The socket's own hard limit. Frames over MAX_MESSAGE_BYTES are refused by the call with a reason; this
+ * only stops a peer from making us buffer megabytes first.
+ */
+const MAX_FRAME_BYTES = 16 * MAX_MESSAGE_BYTES;
 const APOLOGY_AUDIO = path.join(__dirname, '..', 'assets', 'apology.ulaw');
 
 const BUSY_MESSAGE = 'Sorry, all of our lines are busy right now. Please call again in a few minutes. Goodbye.';

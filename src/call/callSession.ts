@@ -39,6 +39,8 @@ const OPEN = 1;
 /** Agent audio goes to Twilio in chunks of this many ms, each followed by a mark: the resolution of "heard". */
 const CHUNK_MS = 40;
 const MULAW_BYTES_PER_MS = 8;
+/** Twilio's messages are a few hundred bytes; anything this big is not Twilio. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Twilio sends ~50 media messages a second plus mark echoes. */
 const MAX_MESSAGES_PER_SECOND = 500;
 /** New model sessions a call may open after the first one fails or drops. */
@@ -118,6 +120,7 @@ export class CallSession {
   private handleTwilioFrame(frame: unknown): void {
     if (this.ended) return;
     if (!this.floodGuard.allow()) return this.reject('message flood');
+    if (byteLength(frame) > MAX_MESSAGE_BYTES) return this.reject('message too big', 1009);
     const parsed = parseTwilioMessage(frame);
     if (!parsed.ok) return this.reject(parsed.reason);
     const message = parsed.message;
@@ -154,10 +157,10 @@ export class CallSession {
 
   // ───────────────────────────── Twilio side ─────────────────────────────
 
-  private reject(reason: string): void {
+  private reject(reason: string, closeCode = 1008): void {
     this.log.warn('closing media stream: bad message from Twilio', { reason });
     this.recorder?.event({ type: 'error', summary: `bad message from Twilio: ${reason}` });
-    if (this.twilio.readyState === OPEN) this.twilio.close(1008, closeReason(reason));
+    if (this.twilio.readyState === OPEN) this.twilio.close(closeCode, closeReason(reason));
     this.end('protocol-error', reason);
   }
 
@@ -456,6 +459,11 @@ export class CallSession {
     const timer = setInterval(() => (this.ended ? clearInterval(timer) : fn()), ms);
     this.timers.add(timer);
   }
+}
+
+function byteLength(frame: unknown): number {
+  if (typeof frame === 'string') return Buffer.byteLength(frame);
+  return Buffer.isBuffer(frame) ? frame.length : 0;
 }
 
 /** A websocket close reason is at most 123 bytes of UTF-8. */
