@@ -52,9 +52,7 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
 
   it('waits for the caller when the greeting is empty', async () => {
     agent = await TestAgent.start({ AGENT_GREETING: '' });
-    const call = await agent.dial();
-    const session = await agent.fake.nextSession();
-    await session.waitFor((e) => e.type === 'session.update');
+    const { call, session } = await agent.dialReady();
     await new Promise((r) => setTimeout(r, 300));
     expect(session.clientEvents.some((e) => e.type === 'response.create')).toBe(false);
     expect(call.received.filter((r) => r.message.event === 'media')).toHaveLength(0);
@@ -62,9 +60,7 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
 
   it('sends caller audio to the model as 24 kHz PCM16 at the right pitch', async () => {
     agent = await TestAgent.start({ AGENT_GREETING: '' });
-    const call = await agent.dial();
-    const session = await agent.fake.nextSession();
-    await session.waitFor((e) => e.type === 'session.update');
+    const { call, session } = await agent.dialReady();
     call.say(pcm16ToMulaw(sine(1000, 8000, 600, 0.3)));
     await call.waitFor(() => session.inputAudioPcm24k().length >= 24 * 1500, 5000, '1.5 s of input');
 
@@ -79,9 +75,7 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
       { AGENT_GREETING: '' },
       { reply: () => ({ text: 'Your order ships tomorrow.', toneHz: 660, durationMs: 1200 }) },
     );
-    const call = await agent.dial();
-    const session = await agent.fake.nextSession();
-    await session.waitFor((e) => e.type === 'session.update');
+    const { call, session } = await agent.dialReady();
     call.say(loadFixture('caller-hello.ulaw'));
     await call.waitForPlayedMs(1100, 10_000);
     expect(session.speechStartedAt.length).toBeGreaterThanOrEqual(1);
@@ -94,9 +88,7 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
       { AGENT_GREETING: '' },
       { reply: () => ({ text: 'Let me tell you all about our opening hours and our services.', toneHz: 500, durationMs: 10_000 }) },
     );
-    const call = await agent.dial();
-    const session = await agent.fake.nextSession();
-    await session.waitFor((e) => e.type === 'session.update');
+    const { call, session } = await agent.dialReady();
 
     call.say(loadFixture('caller-hello.ulaw'));
     await call.waitForPlayedMs(2000, 15_000);
@@ -130,9 +122,7 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
 
   it('leaves playback alone when the caller speaks while nothing plays', async () => {
     agent = await TestAgent.start({ AGENT_GREETING: '' }, { reply: () => ({ text: 'Sure.', toneHz: 500, durationMs: 300 }) });
-    const call = await agent.dial();
-    const session = await agent.fake.nextSession();
-    await session.waitFor((e) => e.type === 'session.update');
+    const { call, session } = await agent.dialReady();
     call.say(loadFixture('caller-hello.ulaw'));
     await call.waitForPlayedMs(280, 10_000);
     await call.waitFor(() => !call.isPlaying(), 2000, 'reply finished');

@@ -24,9 +24,7 @@ describe('every call leaves a truthful record', () => {
         callerTranscript: (n) => (n === 0 ? 'What are your opening hours?' : 'Can I speak to a human?'),
       },
     );
-    const call = await agent.dial({ from: '+15550001111', to: '+15550002222' });
-    const session = await agent.fake.nextSession();
-    await session.waitFor((e) => e.type === 'session.update');
+    const { call, session } = await agent.dialReady({ from: '+15550001111', to: '+15550002222' });
     call.say(loadFixture('caller-hello.ulaw'));
     await call.waitForPlayedMs(2000, 15_000);
     call.say(loadFixture('caller-interrupt.ulaw'));

@@ -121,9 +121,7 @@ describe('when the model fails, the caller is never left in silence', () => {
             : { text: 'Your order ships tomorrow.', toneHz: 500, durationMs: 800 },
       },
     );
-    const call = await agent.dial();
-    const first = await agent.fake.nextSession();
-    await first.waitFor((e) => e.type === 'session.update');
+    const { call, session: first } = await agent.dialReady();
     call.say(loadFixture('caller-hello.ulaw'));
     await call.waitForPlayedMs(800, 10_000);
     await call.waitFor(() => !call.isPlaying(), 2000, 'first reply played');
@@ -220,9 +218,7 @@ describe('limits and lifecycle', () => {
 
   it('fills gaps in inbound media with silence so the caller\'s turn can end', async () => {
     agent = await TestAgent.start({ AGENT_GREETING: '' });
-    const call = await agent.dial();
-    const session = await agent.fake.nextSession();
-    await session.waitFor((e) => e.type === 'session.update');
+    const { call, session } = await agent.dialReady();
     call.say(loadFixture('caller-interrupt.ulaw'));
     await call.waitFor(() => session.speechStartedAt.length === 1, 5000, 'speech started');
     await call.waitFor(() => call.speechQueuedMs() === 0, 5000, 'speech sent');

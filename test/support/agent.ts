@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log';
 import { createReviewRouter } from '../../src/review';
 import { createServer, type AgentServer } from '../../src/server';
 import { openSqliteStore, recordingsDirFor, type CallStore } from '../../src/store';
-import { FakeRealtimeServer, type FakeRealtimeOptions } from './fakeRealtime';
+import { FakeRealtimeServer, type FakeRealtimeOptions, type FakeSession } from './fakeRealtime';
 import { SimulatedCall, type DialOptions } from './twilioSimulator';
 
 export const PUBLIC_URL = 'https://agent.example.test';
@@ -69,6 +69,14 @@ export class TestAgent {
     const call = await SimulatedCall.dial({ serverUrl: this.url, publicUrl: PUBLIC_URL, authToken: AUTH_TOKEN, ...options });
     this.calls.push(call);
     return call;
+  }
+
+  /** Places a call and waits until its model session is configured: the moment a caller could start talking. */
+  async dialReady(options: Partial<DialOptions> = {}): Promise<{ call: SimulatedCall; session: FakeSession }> {
+    const call = await this.dial(options);
+    const session = await this.fake.nextSession();
+    await session.waitFor((e) => e.type === 'session.update');
+    return { call, session };
   }
 
   async stop(): Promise<void> {
