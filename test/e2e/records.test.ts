@@ -24,7 +24,7 @@ describe('every call leaves a truthful record', () => {
         callerTranscript: (n) => (n === 0 ? 'What are your opening hours?' : 'Can I speak to a human?'),
       },
     );
-    const { call, session } = await agent.dialReady({ from: '+15550001111', to: '+15550002222' });
+    const { call } = await agent.dialReady({ from: '+15550001111', to: '+15550002222' });
     call.say(loadFixture('caller-hello.ulaw'));
     await call.waitForPlayedMs(2000, 15_000);
     call.say(loadFixture('caller-interrupt.ulaw'));
