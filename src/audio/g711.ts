@@ -43,3 +43,11 @@ export function pcm16ToMulaw(pcm: Int16Array): Uint8Array {
   encodeMulawInto(pcm, out);
   return out;
 }
+
+/** The μ-law code for silence (linear 0). */
+export const MULAW_SILENCE = 0xff;
+
+/** `ms` of μ-law silence at 8 kHz. */
+export function mulawSilence(ms: number): Buffer {
+  return Buffer.alloc(Math.round(ms * 8), MULAW_SILENCE);
+}

@@ -2,7 +2,7 @@
  * Pure audio core for the phone bridge (no I/O, no imports from the rest of the project).
  * Twilio speaks G.711 μ-law at 8 kHz; the Realtime model speaks PCM16 LE at 24 kHz.
  */
-export { mulawToPcm16, pcm16ToMulaw } from './g711';
+export { mulawToPcm16, pcm16ToMulaw, mulawSilence, MULAW_SILENCE } from './g711';
 export { Upsampler3 } from './upsampler';
 export { Downsampler3 } from './downsampler';
 export { CallerToModel, ModelToCaller } from './transcode';

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { RealtimeServerEvent } from 'openai/resources/realtime/realtime';
+import { mulawSilence } from '../audio';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import { greetingResponse, phoneSession, reseedItems, type OpenAIRealtimeWS } from '../realtime';
@@ -7,7 +8,7 @@ import type { EndReason } from '../store/types';
 import { FloodGuard, outbound, parseTwilioMessage, type TwilioMessage, type TwilioStart } from '../telephony';
 import { createAudioPath, type AudioPath } from './audioPath';
 import { Conversation } from './conversation';
-import { InputGapFiller, mulawSilence } from './inputGaps';
+import { InputGapFiller } from './inputGaps';
 import { CallLimits } from './limits';
 import { ModelLink } from './modelLink';
 import { PlaybackTracker } from './playback';

@@ -1,13 +1,12 @@
-/**
- * Twilio sometimes omits inbound audio (silence suppression, network hiccups). Server VAD only ends the
- * caller's turn when it hears silence, so gaps in the media timeline are filled with μ-law silence.
- */
-export const MULAW_SILENCE = 0xff;
 /** Never fill more than this in one go: a longer gap is a broken stream, not a pause. */
 const MAX_FILL_MS = 10_000;
 /** Jitter below this is normal and left alone. */
 const TOLERANCE_MS = 20;
 
+/**
+ * Twilio sometimes omits inbound audio (silence suppression, network hiccups). Server VAD only ends the
+ * caller's turn when it hears silence, so gaps in the media timeline are filled with μ-law silence.
+ */
 export class InputGapFiller {
   private expectedNextMs: number | undefined;
 
@@ -27,8 +26,4 @@ export class InputGapFiller {
   filled(ms: number): void {
     if (this.expectedNextMs !== undefined) this.expectedNextMs += ms;
   }
-}
-
-export function mulawSilence(ms: number): Buffer {
-  return Buffer.alloc(Math.round(ms * 8), MULAW_SILENCE);
 }

@@ -1,12 +1,10 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { mulawToPcm16 } from '../audio';
+import { MULAW_SILENCE, mulawToPcm16 } from '../audio';
 import { stereoWav } from './wav';
 
 const SAMPLE_RATE = 8000;
 const SAMPLES_PER_MS = SAMPLE_RATE / 1000;
-/** μ-law code for silence (0). */
-const MULAW_SILENCE = 0xff;
 const DEFAULT_MAX_MS = 30 * 60 * 1000;
 
 /**

@@ -1,4 +1,5 @@
-import { InputGapFiller, mulawSilence } from '../../src/call/inputGaps';
+import { mulawSilence } from '../../src/audio';
+import { InputGapFiller } from '../../src/call/inputGaps';
 
 describe('InputGapFiller', () => {
   it('leaves a steady 20 ms stream and small jitter alone', () => {
