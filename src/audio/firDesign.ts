@@ -10,7 +10,7 @@ export interface LowpassSpec {
 }
 
 /** Modified Bessel function of the first kind, order 0, by its power series (converges fast for β ≤ ~20). */
-export function besselI0(x: number): number {
+function besselI0(x: number): number {
   const quarterXSquared = (x * x) / 4;
   let term = 1;
   let sum = 1;

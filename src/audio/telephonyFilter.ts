@@ -17,7 +17,7 @@ import { designKaiserLowpass } from './firDesign';
  *   ripple ~3x below the 0.1 dB limit and rejection ~10 dB above the 70 dB limit.
  *   A higher cutoff or lower β flattens 3.4 kHz but lets more through at 4.6 kHz.
  */
-export const RESAMPLER_FILTER_SPEC = {
+const RESAMPLER_FILTER_SPEC = {
   taps: 95,
   cutoffHz: 3950,
   sampleRateHz: 24000,

@@ -7,7 +7,7 @@ import type { Request, Response } from 'express';
  * token (a restart without ADMIN_TOKEN) signs every browser out.
  */
 
-export const SESSION_COOKIE = 'phone_agent_review';
+const SESSION_COOKIE = 'phone_agent_review';
 const SESSION_MAX_AGE_S = 7 * 24 * 60 * 60;
 
 /** A fresh random admin token (256 bits, URL-safe), for starts without ADMIN_TOKEN. */
@@ -22,17 +22,17 @@ export function tokensMatch(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function sessionValue(adminToken: string): string {
+function sessionValue(adminToken: string): string {
   return createHmac('sha256', adminToken).update('phone-agent review session v1').digest('base64url');
 }
 
 /** The token from `Authorization: Bearer …`, if there is one. */
-export function bearerToken(req: Request): string | undefined {
+function bearerToken(req: Request): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(req.header('authorization') ?? '');
   return match?.[1];
 }
 
-export function readCookie(req: Request, name: string): string | undefined {
+function readCookie(req: Request, name: string): string | undefined {
   for (const part of (req.header('cookie') ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();

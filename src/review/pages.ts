@@ -15,7 +15,7 @@ import { STYLES } from './styles';
 
 /** Pure renderers: data in, a whole HTML document out. Every value goes through `html`, so all of it is escaped. */
 
-export function callPath(callSid: string): string {
+function callPath(callSid: string): string {
   return `/calls/${encodeURIComponent(callSid)}`;
 }
 
