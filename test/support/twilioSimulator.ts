@@ -658,6 +658,11 @@ export class SimulatedCall {
     this.ended = true;
     this.clock.stop();
     // The call is over: whatever was still buffered is never heard.
+    this.dropBuffered(at);
+  }
+
+  /** Playback stops at `at`: the frame playing is cut there, and everything queued behind it is gone. */
+  private dropBuffered(at: number): void {
     if (this.inFlight) {
       const f = this.inFlight;
       this.finishInFlight(this.inFlightPlayedBytes(at));
@@ -817,14 +822,7 @@ export class SimulatedCall {
       }
       case 'clear': {
         this.clears.push(at);
-        if (this.inFlight) {
-          const f = this.inFlight;
-          this.finishInFlight(this.inFlightPlayedBytes(at));
-          this.playbackStoppedAt.push(Math.min(at, f.startedAt + f.bytes.length / BYTES_PER_MS));
-        }
-        this.fifo.length = 0;
-        this.fifoHead = 0;
-        this.writePos = this.readPos = this.playedPos;
+        this.dropBuffered(at);
         const pending = this.pendingMarks;
         this.pendingMarks = [];
         for (const m of pending) this.echoMark(m.name, true);
