@@ -16,7 +16,11 @@ export function sayAndHangUpTwiml(message: string): string {
   return response.toString();
 }
 
-/** The Media Streams URL Twilio dials: wss on PUBLIC_URL's host. Also the URL the upgrade signature covers. */
+/**
+ * The Media Streams URL Twilio dials: wss on PUBLIC_URL's host and path. Also the URL the upgrade signature
+ * covers. A path prefix is kept for the proxy that serves the agent under it (and strips it before /media-stream).
+ */
 export function mediaStreamUrl(publicUrl: string): string {
-  return `wss://${new URL(publicUrl).host}/media-stream`;
+  const { host, pathname } = new URL(publicUrl);
+  return `wss://${host}${pathname.replace(/\/+$/, '')}/media-stream`;
 }

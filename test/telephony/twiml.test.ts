@@ -10,9 +10,11 @@ describe('TwiML', () => {
     );
   });
 
-  it('builds the stream URL from the host only, whatever path or port PUBLIC_URL has', () => {
+  it('builds the stream URL on PUBLIC_URL\'s host, port and path prefix', () => {
     expect(mediaStreamUrl('https://a.ngrok.app')).toBe('wss://a.ngrok.app/media-stream');
-    expect(mediaStreamUrl('https://a.example.test:8443/base')).toBe('wss://a.example.test:8443/media-stream');
+    expect(mediaStreamUrl('https://a.ngrok.app/')).toBe('wss://a.ngrok.app/media-stream');
+    expect(mediaStreamUrl('https://example.com/agent')).toBe('wss://example.com/agent/media-stream');
+    expect(mediaStreamUrl('https://a.example.test:8443/base/agent/')).toBe('wss://a.example.test:8443/base/agent/media-stream');
   });
 });
 
