@@ -60,7 +60,15 @@ const EnvSchema = z.object({
     .string({ error: 'is required: your OpenAI API key (sk-...)' })
     .trim()
     .min(1, 'is required: your OpenAI API key (sk-...)'),
-  OPENAI_BASE_URL: optionalText.pipe(z.url({ error: 'must be a URL such as https://api.openai.com/v1' }).optional()),
+  OPENAI_BASE_URL: optionalText.pipe(
+    z
+      .url({ error: 'must be a URL such as https://api.openai.com/v1', abort: true })
+      .refine(
+        (v) => v.startsWith('https:') || (v.startsWith('http:') && isLoopback(v)),
+        'must be https:// (http:// only on this machine): the API key travels with every request',
+      )
+      .optional(),
+  ),
   OPENAI_REALTIME_MODEL: optionalText.pipe(z.string().default('gpt-realtime')),
   AGENT_INSTRUCTIONS: optionalText,
   AGENT_INSTRUCTIONS_FILE: optionalText,
@@ -165,6 +173,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.TWILIO_SKIP_SIGNATURE_CHECK && e.NODE_ENV === 'production') {
     problems.push('TWILIO_SKIP_SIGNATURE_CHECK cannot be true when NODE_ENV=production: anyone could place calls on your key');
   }
+  if (e.TWILIO_SKIP_SIGNATURE_CHECK && e.PUBLIC_URL && !isLoopback(e.PUBLIC_URL)) {
+    problems.push(
+      'TWILIO_SKIP_SIGNATURE_CHECK can be true only when PUBLIC_URL is unset or on this machine (localhost, 127.x.x.x, ::1): anyone who reaches PUBLIC_URL could place calls on your key',
+    );
+  }
   const prices = e.PRICES_FILE ? readPrices(e.PRICES_FILE, problems) : {};
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -207,6 +220,12 @@ function readPrices(file: string, problems: string[]): Record<string, ModelPrice
     problems.push(`PRICES_FILE cannot be read as JSON: ${(err as Error).message}`);
   }
   return {};
+}
+
+/** Whether the URL's host is this machine: localhost, 127.0.0.0/8 or ::1 (the URL parser normalises IP forms). */
+function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

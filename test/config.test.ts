@@ -98,9 +98,37 @@ describe('loadConfig', () => {
   });
 
   it('refuses to skip Twilio signature checks in production', () => {
-    expect(loadConfig({ ...minimal, ...twilio, TWILIO_SKIP_SIGNATURE_CHECK: 'true' }).twilio?.skipSignatureCheck).toBe(true);
-    expect(problemsOf({ ...minimal, ...twilio, TWILIO_SKIP_SIGNATURE_CHECK: 'true', NODE_ENV: 'production' })).toEqual([
+    const local = { ...twilio, PUBLIC_URL: 'https://localhost:3000' };
+    expect(loadConfig({ ...minimal, ...local, TWILIO_SKIP_SIGNATURE_CHECK: 'true' }).twilio?.skipSignatureCheck).toBe(true);
+    expect(problemsOf({ ...minimal, ...local, TWILIO_SKIP_SIGNATURE_CHECK: 'true', NODE_ENV: 'production' })).toEqual([
       expect.stringMatching(/^TWILIO_SKIP_SIGNATURE_CHECK cannot be true when NODE_ENV=production/),
+    ]);
+  });
+
+  it('skips Twilio signature checks only without PUBLIC_URL or with a PUBLIC_URL on this machine', () => {
+    const skip = { ...minimal, TWILIO_SKIP_SIGNATURE_CHECK: 'true' };
+    expect(() => loadConfig(skip)).not.toThrow();
+    for (const url of ['https://localhost', 'https://127.0.0.1:8443/agent', 'https://127.1.2.3', 'https://[::1]:3000']) {
+      expect(loadConfig({ ...skip, ...twilio, PUBLIC_URL: url }).twilio?.skipSignatureCheck).toBe(true);
+    }
+    for (const url of ['https://agent.example.test', 'https://10.0.0.5', 'https://localhost.example.test', 'https://[::2]']) {
+      expect(problemsOf({ ...skip, ...twilio, PUBLIC_URL: url })).toEqual([
+        expect.stringMatching(/^TWILIO_SKIP_SIGNATURE_CHECK can be true only when PUBLIC_URL is unset or on this machine/),
+      ]);
+    }
+    expect(loadConfig({ ...minimal, ...twilio, TWILIO_SKIP_SIGNATURE_CHECK: 'false' }).twilio?.skipSignatureCheck).toBe(false);
+  });
+
+  it('sends the API key over http only to this machine', () => {
+    expect(loadConfig({ ...minimal, OPENAI_BASE_URL: 'https://llm.example.test/v1' }).openai.baseURL).toBe('https://llm.example.test/v1');
+    for (const url of ['http://localhost:8080/v1', 'http://127.0.0.1:8080/v1', 'http://[::1]/v1']) {
+      expect(loadConfig({ ...minimal, OPENAI_BASE_URL: url }).openai.baseURL).toBe(url);
+    }
+    for (const url of ['http://llm.example.test/v1', 'http://192.168.1.20:8080/v1', 'ws://localhost/v1']) {
+      expect(problemsOf({ ...minimal, OPENAI_BASE_URL: url })).toEqual([expect.stringMatching(/^OPENAI_BASE_URL must be https:\/\//)]);
+    }
+    expect(problemsOf({ ...minimal, OPENAI_BASE_URL: 'api.openai.com' })).toEqual([
+      expect.stringMatching(/^OPENAI_BASE_URL must be a URL such as https:/),
     ]);
   });
 
