@@ -101,6 +101,7 @@ const EnvSchema = z.object({
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   LOG_LEVEL: optionalText.pipe(z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info')),
   LOG_FORMAT: optionalText.pipe(z.enum(['json', 'pretty']).optional()),
+  LOG_TRANSCRIPTS: flag(false),
   NODE_ENV: optionalText,
 });
 
@@ -137,7 +138,8 @@ export interface Config {
   };
   /** Credential for the review pages and API; main() generates one per start when unset. */
   adminToken: string | undefined;
-  log: { level: 'error' | 'warn' | 'info' | 'debug' | 'silent'; format: 'json' | 'pretty' };
+  /** transcripts: what callers and the agent say, and callers' numbers, are logged at info (else only at debug). */
+  log: { level: 'error' | 'warn' | 'info' | 'debug' | 'silent'; format: 'json' | 'pretty'; transcripts: boolean };
 }
 
 export class ConfigError extends Error {
@@ -206,7 +208,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     store: { databasePath: e.DATABASE_PATH, recordCalls: e.RECORD_CALLS, retentionDays: e.RETENTION_DAYS, prices },
     adminToken: e.ADMIN_TOKEN,
-    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty') },
+    log: {
+      level: e.LOG_LEVEL,
+      format: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty'),
+      transcripts: e.LOG_TRANSCRIPTS,
+    },
   };
 }
 

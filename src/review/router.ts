@@ -1,14 +1,28 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { errorHandler } from '../httpErrors';
+import type { Logger } from '../log';
 import { DEFAULT_LIST_LIMIT, parseCallFilter, type CallStore, type FilterInput } from '../store';
-import { clearSessionCookie, isSignedIn, safeReturnPath, setSessionCookie, tokensMatch } from './auth';
+import {
+  clearSessionCookie,
+  clientAddress,
+  credentialOf,
+  safeReturnPath,
+  setSessionCookie,
+  SignInLimiter,
+  tokensMatch,
+} from './auth';
 import { renderCallPage, renderListPage, renderNotFoundPage, renderSignInPage } from './pages';
 
 export interface ReviewDeps {
   store: CallStore;
   adminToken: string;
   recordingsDir: string;
+  /** Sign-ins, failed ones and lockouts are logged here, with the client's address, never the token. */
+  log?: Logger;
+  /** The clock for session ages, sign-in limits and date filters. */
+  now?: () => number;
 }
 
 /** No scripts at all, styles only inline, media only from here: even an escaping bug could not run code. */
@@ -26,9 +40,10 @@ const PAGE_POLICY = [
  * Reviewing calls: the web pages under /calls and the JSON API under /api/calls, all behind the admin token
  * (a bearer header or the session cookie from signing in). Mount at the root: `app.use(createReviewRouter(...))`.
  */
-export function createReviewRouter({ store, adminToken, recordingsDir }: ReviewDeps): express.Router {
+export function createReviewRouter({ store, adminToken, recordingsDir, log, now = Date.now }: ReviewDeps): express.Router {
   const router = express.Router();
   const recordingsRoot = path.resolve(recordingsDir);
+  const limiter = new SignInLimiter(now);
 
   router.use(['/calls', '/api/calls'], (_req, res, next) => {
     // Transcripts are personal data: never cached, never framed, never leaked through a Referer.
@@ -43,35 +58,69 @@ export function createReviewRouter({ store, adminToken, recordingsDir }: ReviewD
 
   // --- Signing in -------------------------------------------------------------------------------------------
 
+  /** While an address is locked out only a session cookie gets in: any token is refused, right or wrong. */
+  const lockout = (refuse: (req: Request, res: Response, error: string) => void) =>
+    (req: Request, res: Response, next: NextFunction) => {
+      const retryAfterMs = limiter.retryAfterMs(clientAddress(req));
+      if (retryAfterMs <= 0 || credentialOf(req, adminToken, now()) === 'session') return next();
+      res.set('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+      refuse(req, res, `Too many failed sign-ins from your address. Try again in ${Math.ceil(retryAfterMs / 60_000)} min.`);
+    };
+  router.use('/calls', lockout((req, res, error) => sendPage(res, 429, renderSignInPage({ next: cleanUrl(req), error }))));
+  router.use('/api/calls', lockout((_req, res, error) => res.status(429).json({ error })));
+
+  /** Checks a token offered to sign in: the right one sets the session cookie, a wrong one counts against the address. */
+  const trySignIn = (req: Request, res: Response, token: string, via: 'link' | 'form'): boolean => {
+    if (!tokensMatch(token, adminToken)) {
+      failedSignIn(req, via);
+      return false;
+    }
+    log?.info('signed in', { ip: clientAddress(req), via });
+    setSessionCookie(req, res, adminToken, now());
+    return true;
+  };
+
+  const failedSignIn = (req: Request, via: 'link' | 'form' | 'bearer') => {
+    const ip = clientAddress(req);
+    log?.warn('sign-in failed: wrong token', { ip, via });
+    const retryAfterMs = limiter.fail(ip);
+    if (retryAfterMs > 0) log?.warn('too many failed sign-ins: refusing tokens from this address', { ip, retryAfterS: Math.ceil(retryAfterMs / 1000) });
+  };
+
+  /** The bearer header or the session cookie; a wrong bearer token counts as a failed sign-in. */
+  const signedIn = (req: Request): boolean => {
+    const credential = credentialOf(req, adminToken, now());
+    if (credential === 'wrong-token') failedSignIn(req, 'bearer');
+    return credential === 'bearer' || credential === 'session';
+  };
+
   /** A sign-in link (?token=…) sets the cookie and redirects to the same page without the token in the URL. */
   const tokenLink = (req: Request, res: Response, next: NextFunction) => {
     const token = req.query.token;
     if (typeof token !== 'string') return next();
-    if (!tokensMatch(token, adminToken)) {
+    if (!trySignIn(req, res, token, 'link')) {
       return sendPage(res, 401, renderSignInPage({ next: cleanUrl(req), error: 'That sign-in link is not valid any more: the server makes a new token each time it starts. Use the newest link, or enter the token.' }));
     }
-    setSessionCookie(req, res, adminToken);
     res.redirect(303, cleanUrl(req));
   };
 
   /** Pages: signed in, or the sign-in form (which comes back here afterwards). */
   const pageAuth = (req: Request, res: Response, next: NextFunction) => {
-    if (isSignedIn(req, adminToken)) return next();
+    if (signedIn(req)) return next();
     sendPage(res, 401, renderSignInPage({ next: safeReturnPath(req.originalUrl) }));
   };
 
   router.get('/calls/login', (req, res) => {
-    if (isSignedIn(req, adminToken)) return res.redirect(303, safeReturnPath(req.query.next));
+    if (signedIn(req)) return res.redirect(303, safeReturnPath(req.query.next));
     sendPage(res, 200, renderSignInPage({ next: safeReturnPath(req.query.next) }));
   });
 
   router.post('/calls/login', express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const next = safeReturnPath(body.next);
-    if (typeof body.token !== 'string' || !tokensMatch(body.token.trim(), adminToken)) {
+    if (!trySignIn(req, res, typeof body.token === 'string' ? body.token.trim() : '', 'form')) {
       return sendPage(res, 401, renderSignInPage({ next, error: 'That token is not right.' }));
     }
-    setSessionCookie(req, res, adminToken);
     res.redirect(303, next);
   });
 
@@ -84,7 +133,7 @@ export function createReviewRouter({ store, adminToken, recordingsDir }: ReviewD
 
   router.get('/calls', tokenLink, pageAuth, (req, res) => {
     const input = filterInput(req);
-    const { filter, problems } = parseCallFilter(input, Date.now());
+    const { filter, problems } = parseCallFilter(input, now());
     const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
     sendPage(res, 200, renderListPage({ calls: store.list({ ...filter, limit }), input, problems, limit }));
   });
@@ -98,13 +147,13 @@ export function createReviewRouter({ store, adminToken, recordingsDir }: ReviewD
   // --- JSON API ---------------------------------------------------------------------------------------------
 
   router.use('/api/calls', (req, res, next) => {
-    if (isSignedIn(req, adminToken)) return next();
+    if (signedIn(req)) return next();
     res.set('WWW-Authenticate', 'Bearer realm="call records"');
     res.status(401).json({ error: 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN>' });
   });
 
   router.get('/api/calls', (req, res) => {
-    const { filter, problems } = parseCallFilter(filterInput(req), Date.now());
+    const { filter, problems } = parseCallFilter(filterInput(req), now());
     if (problems.length > 0) return res.status(400).json({ error: 'bad filter', problems });
     res.json({ calls: store.list(filter) });
   });
@@ -134,6 +183,8 @@ export function createReviewRouter({ store, adminToken, recordingsDir }: ReviewD
     return existsSync(path.join(recordingsRoot, name)) ? name : undefined;
   }
 
+  // A body too large for the sign-in form, for one: its status, without Express's stack trace.
+  router.use(errorHandler(log));
   return router;
 }
 
