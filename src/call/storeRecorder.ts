@@ -6,7 +6,7 @@ import {
   CallRecording,
   emptyUsage,
   estimateCostUsd,
-  saveRecording,
+  secureRecordingsDir,
   type CallEvent,
   type CallStats,
   type CallStore,
@@ -22,9 +22,19 @@ export interface RecordSettings {
   recordingsDir: string;
 }
 
-/** Makes a recorder per call that writes to `store` as the call goes. */
+/**
+ * Makes a recorder per call that writes to `store` as the call goes. A call's recording is completed after the
+ * call ends: `settled()` resolves once every ended call's recording is complete and on its record, so await it
+ * before closing the store.
+ */
 export function storeRecorder(store: CallStore, settings: RecordSettings, log: Logger) {
-  return (start: TwilioStart, reachedAt: number): CallRecorder => {
+  try {
+    secureRecordingsDir(settings.recordingsDir);
+  } catch (err) {
+    log.error('could not make the recordings folder private', { dir: settings.recordingsDir, error: (err as Error).message });
+  }
+  const finishing = new Set<Promise<void>>();
+  const record = (start: TwilioStart, reachedAt: number): CallRecorder => {
     const { config } = settings;
     const params = start.start.customParameters;
     const answeredAt = Date.now();
@@ -41,8 +51,12 @@ export function storeRecorder(store: CallStore, settings: RecordSettings, log: L
       personaName: config.persona.name,
       audioMode: config.audioMode,
     };
-    return new StoreCallRecorder(store, call, settings, log.child({ callSid: call.callSid }));
+    return new StoreCallRecorder(store, call, settings, log.child({ callSid: call.callSid }), finishing);
   };
+  const settled = async (): Promise<void> => {
+    await Promise.all(finishing);
+  };
+  return Object.assign(record, { settled });
 }
 
 /**
@@ -59,9 +73,15 @@ class StoreCallRecorder implements CallRecorder {
     private readonly call: NewCall,
     private readonly settings: RecordSettings,
     private readonly log: Logger,
+    private readonly finishing: Set<Promise<void>>,
   ) {
     this.safely('open', () => store.open(call));
-    if (settings.config.store.recordCalls) this.recording = new CallRecording(settings.config.limits.maxCallMs + 60_000);
+    if (settings.config.store.recordCalls) {
+      this.recording = new CallRecording(settings.recordingsDir, call.callSid, {
+        maxMs: settings.config.limits.maxCallMs + 60_000,
+        onError: (err) => this.failed('recording', err),
+      });
+    }
   }
 
   turn(turn: Turn): void {
@@ -112,15 +132,18 @@ class StoreCallRecorder implements CallRecorder {
     this.recording?.agentCleared(atMs);
   }
 
-  finish(reason: EndReason): void {
+  /** Closes the record at once, and again with the file name once the recording is complete. Never rejects. */
+  finish(reason: EndReason): Promise<void> {
     this.saveStats();
-    let recordingFile: string | undefined;
-    if (this.recording) {
-      this.safely('recording', () => {
-        recordingFile = saveRecording(this.settings.recordingsDir, this.call.callSid, this.recording!.toWav());
-      });
-    }
-    this.safely('close', () => this.store.close(this.call.callSid, { endedAt: Date.now(), endReason: reason, recordingFile }));
+    const end = { endedAt: Date.now(), endReason: reason };
+    this.safely('close', () => this.store.close(this.call.callSid, end));
+    if (!this.recording) return Promise.resolve();
+    const done = this.recording.finish().then((recordingFile) => {
+      if (recordingFile) this.safely('close', () => this.store.close(this.call.callSid, { ...end, recordingFile }));
+    });
+    this.finishing.add(done);
+    void done.then(() => this.finishing.delete(done));
+    return done;
   }
 
   private saveStats(): void {
@@ -132,10 +155,14 @@ class StoreCallRecorder implements CallRecorder {
     try {
       write();
     } catch (err) {
-      if (this.failures.has(what)) return;
-      this.failures.add(what);
-      this.log.error('could not write the call record', { what, error: (err as Error).message });
+      this.failed(what, err as Error);
     }
+  }
+
+  private failed(what: string, err: Error): void {
+    if (this.failures.has(what)) return;
+    this.failures.add(what);
+    this.log.error('could not write the call record', { what, error: err.message });
   }
 }
 

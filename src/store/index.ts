@@ -11,7 +11,7 @@ export {
   pricesFor,
   TRANSCRIPTION_USD_PER_1M,
 } from './cost';
-export { CallRecording, recordingsDirFor, saveRecording } from './recording';
+export { CallRecording, recordingsDirFor, saveRecording, secureRecordingsDir } from './recording';
 export { stereoWav } from './wav';
 export { applyRetention, scheduleRetention, type RetentionResult } from './retention';
 export { END_REASONS, isEndReason, parseCallFilter, type FilterInput, type ParsedFilter } from './filter';
