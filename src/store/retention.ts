@@ -9,12 +9,14 @@ export interface RetentionResult {
   /** Calls that ended before this were deleted (undefined: retention is off). */
   cutoff: number | undefined;
   recordingsDeleted: number;
+  /** Recordings that could not be deleted: their calls are kept, and the next run tries again. */
+  recordingsFailed: number;
 }
 
 /**
  * Deletes calls that ended more than `retentionDays` ago, and their recordings. Recording files older than the
- * cutoff with no record left (a crash between writing the file and closing the call) go too.
- * `retentionDays` 0 keeps everything.
+ * cutoff with no record left (a crash between writing the file and closing the call), and partial ones a crash
+ * left behind, go too. `retentionDays` 0 keeps everything.
  */
 export function applyRetention(
   store: CallStore,
@@ -22,17 +24,33 @@ export function applyRetention(
   recordingsDir: string,
   now: number,
 ): RetentionResult {
-  if (retentionDays <= 0) return { cutoff: undefined, recordingsDeleted: 0 };
+  if (retentionDays <= 0) return { cutoff: undefined, recordingsDeleted: 0, recordingsFailed: 0 };
   const cutoff = now - retentionDays * DAY_MS;
-  let recordingsDeleted = 0;
-  for (const file of store.deleteEndedBefore(cutoff)) {
-    if (removeFile(path.join(recordingsDir, path.basename(file)))) recordingsDeleted++;
+  const result = { cutoff, recordingsDeleted: 0, recordingsFailed: 0 };
+  /** True when the file is gone. */
+  const remove = (name: string): boolean => {
+    const outcome = removeFile(path.join(recordingsDir, name));
+    if (outcome === 'deleted') result.recordingsDeleted++;
+    if (outcome === 'failed') result.recordingsFailed++;
+    return outcome !== 'failed';
+  };
+
+  // Files before calls: a call goes only once its recording has, so a recording that cannot be deleted is
+  // never left without its call, and is tried again next time.
+  const tried = new Set<string>();
+  const kept: string[] = [];
+  for (const file of store.recordingsEndedBefore(cutoff)) {
+    const name = path.basename(file);
+    tried.add(name);
+    if (!remove(name)) kept.push(file);
   }
-  for (const file of listDir(recordingsDir)) {
-    const full = path.join(recordingsDir, file);
-    if (file.endsWith('.wav') && modifiedAt(full) < cutoff && removeFile(full)) recordingsDeleted++;
+  store.deleteEndedBefore(cutoff, kept);
+
+  for (const name of listDir(recordingsDir)) {
+    if (tried.has(name) || !/\.wav(\.partial)?$/.test(name)) continue;
+    if (modifiedAt(path.join(recordingsDir, name)) < cutoff) remove(name);
   }
-  return { cutoff, recordingsDeleted };
+  return result;
 }
 
 /**
@@ -79,13 +97,12 @@ function modifiedAt(file: string): number {
   }
 }
 
-/** True when the file was deleted; a file already gone is not an error. */
-function removeFile(file: string): boolean {
+/** A file already gone is not a failure; one that cannot be deleted (in use, no permission) is. */
+function removeFile(file: string): 'deleted' | 'gone' | 'failed' {
   try {
     unlinkSync(file);
-    return true;
+    return 'deleted';
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : 'failed';
   }
 }

@@ -227,15 +227,21 @@ class SqliteCallStore implements CallStore {
     };
   }
 
-  deleteEndedBefore(cutoff: number): string[] {
+  recordingsEndedBefore(cutoff: number): string[] {
+    return this.db
+      .prepare<[number], { recording_file: string }>(
+        'SELECT recording_file FROM calls WHERE ended_at < ? AND recording_file IS NOT NULL',
+      )
+      .all(cutoff)
+      .map((r) => r.recording_file);
+  }
+
+  deleteEndedBefore(cutoff: number, keepRecordings: string[] = []): string[] {
     return this.db.transaction(() => {
-      const files = this.db
-        .prepare<[number], { recording_file: string }>(
-          'SELECT recording_file FROM calls WHERE ended_at < ? AND recording_file IS NOT NULL',
-        )
-        .all(cutoff)
-        .map((r) => r.recording_file);
-      this.db.prepare('DELETE FROM calls WHERE ended_at < ?').run(cutoff);
+      const files = this.recordingsEndedBefore(cutoff).filter((file) => !keepRecordings.includes(file));
+      this.db
+        .prepare(`DELETE FROM calls WHERE ended_at < ? AND coalesce(recording_file, '') NOT IN (SELECT value FROM json_each(?))`)
+        .run(cutoff, JSON.stringify(keepRecordings));
       return files;
     })();
   }

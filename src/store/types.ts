@@ -126,7 +126,12 @@ export interface CallStore {
   closeAbandoned(now: number): number;
   list(filter?: CallFilter): CallSummary[];
   get(callSid: string): CallDetail | undefined;
-  /** Deletes calls that ended before `cutoff`; returns their recording files so the caller can delete them. */
-  deleteEndedBefore(cutoff: number): string[];
+  /** Recording files of the calls that ended before `cutoff`. */
+  recordingsEndedBefore(cutoff: number): string[];
+  /**
+   * Deletes calls that ended before `cutoff`, except those whose recording file is in `keepRecordings`; returns
+   * the deleted calls' recording files.
+   */
+  deleteEndedBefore(cutoff: number, keepRecordings?: string[]): string[];
   shutdown(): void;
 }

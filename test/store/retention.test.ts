@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { applyRetention, openSqliteStore, scheduleRetention, type CallStore } from '../../src/store';
@@ -11,7 +11,7 @@ describe('retention', () => {
   let recordings: string;
   let store: CallStore;
 
-  function endedCall(callSid: string, endedAt: number, recordingFile?: string): void {
+  function endedCall(callSid: string, endedAt: number, recordingFile?: string, undeletable = false): void {
     store.open({
       callSid,
       streamSid: `MZ${callSid}`,
@@ -26,7 +26,9 @@ describe('retention', () => {
       audioMode: 'pcm16',
     });
     store.close(callSid, { endedAt, endReason: 'caller-hung-up', recordingFile });
-    if (recordingFile) writeFileSync(path.join(recordings, recordingFile), 'RIFF');
+    // A folder by the recording's name stands in for a file that cannot be deleted (tests run as root).
+    if (recordingFile && undeletable) mkdirSync(path.join(recordings, recordingFile));
+    else if (recordingFile) writeFileSync(path.join(recordings, recordingFile), 'RIFF');
   }
 
   beforeEach(() => {
@@ -45,7 +47,11 @@ describe('retention', () => {
     endedCall('CAoldQuiet', NOW - 40 * DAY);
     endedCall('CArecent', NOW - 29 * DAY, 'CArecent.wav');
 
-    expect(applyRetention(store, 30, recordings, NOW)).toEqual({ cutoff: NOW - 30 * DAY, recordingsDeleted: 1 });
+    expect(applyRetention(store, 30, recordings, NOW)).toEqual({
+      cutoff: NOW - 30 * DAY,
+      recordingsDeleted: 1,
+      recordingsFailed: 0,
+    });
     expect(store.list().map((c) => c.callSid)).toEqual(['CArecent']);
     expect(existsSync(path.join(recordings, 'CAold.wav'))).toBe(false);
     expect(existsSync(path.join(recordings, 'CArecent.wav'))).toBe(true);
@@ -64,9 +70,44 @@ describe('retention', () => {
     expect(existsSync(notes)).toBe(true);
   });
 
+  it('deletes partial recordings a crash left behind, but not one a call is still writing', () => {
+    const crashed = path.join(recordings, 'CAcrashed.wav.partial');
+    const live = path.join(recordings, 'CAlive.wav.partial');
+    writeFileSync(crashed, 'RIFF');
+    writeFileSync(live, 'RIFF');
+    const longAgo = new Date(NOW - 100 * DAY);
+    utimesSync(crashed, longAgo, longAgo);
+    utimesSync(live, new Date(NOW), new Date(NOW));
+    expect(applyRetention(store, 30, recordings, NOW).recordingsDeleted).toBe(1);
+    expect(readdirSync(recordings)).toEqual(['CAlive.wav.partial']);
+  });
+
+  it('goes on past a recording it cannot delete, and keeps that call to try again next time', () => {
+    endedCall('CAstuck', NOW - 40 * DAY, 'CAstuck.wav', true);
+    endedCall('CAold', NOW - 35 * DAY, 'CAold.wav');
+    endedCall('CAquiet', NOW - 35 * DAY);
+    const orphan = path.join(recordings, 'CAorphan.wav');
+    writeFileSync(orphan, 'RIFF');
+    utimesSync(orphan, new Date(NOW - 100 * DAY), new Date(NOW - 100 * DAY));
+
+    expect(applyRetention(store, 30, recordings, NOW)).toEqual({
+      cutoff: NOW - 30 * DAY,
+      recordingsDeleted: 2,
+      recordingsFailed: 1,
+    });
+    expect(store.list().map((c) => c.callSid)).toEqual(['CAstuck']);
+    expect(readdirSync(recordings)).toEqual(['CAstuck.wav']);
+
+    rmSync(path.join(recordings, 'CAstuck.wav'), { recursive: true });
+    writeFileSync(path.join(recordings, 'CAstuck.wav'), 'RIFF');
+    expect(applyRetention(store, 30, recordings, NOW)).toMatchObject({ recordingsDeleted: 1, recordingsFailed: 0 });
+    expect(store.list()).toEqual([]);
+    expect(readdirSync(recordings)).toEqual([]);
+  });
+
   it('keeps everything when retention is 0, and copes with a missing recordings folder', () => {
     endedCall('CAancient', NOW - 3650 * DAY);
-    expect(applyRetention(store, 0, recordings, NOW)).toEqual({ cutoff: undefined, recordingsDeleted: 0 });
+    expect(applyRetention(store, 0, recordings, NOW)).toEqual({ cutoff: undefined, recordingsDeleted: 0, recordingsFailed: 0 });
     expect(store.list()).toHaveLength(1);
     expect(applyRetention(store, 1, path.join(dir, 'nowhere'), NOW).recordingsDeleted).toBe(0);
     expect(store.list()).toHaveLength(0);
