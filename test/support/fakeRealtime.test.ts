@@ -119,8 +119,8 @@ function connect(server: FakeRealtimeServer, model = 'gpt-realtime'): Client {
   return client;
 }
 
-async function connected(server: FakeRealtimeServer): Promise<{ c: Client; s: FakeSession }> {
-  const c = connect(server);
+async function connected(server: FakeRealtimeServer, model?: string): Promise<{ c: Client; s: FakeSession }> {
+  const c = connect(server, model);
   const [s] = await Promise.all([server.nextSession(), c.until('session.created')]);
   return { c, s };
 }
@@ -315,6 +315,70 @@ describe('FakeRealtimeServer: session.update', () => {
     expect(err.event_id).toMatch(/^event_/);
     expect(s.errorsSent).toEqual([{ code: 'missing_required_parameter', message: "Missing required parameter: 'session.type'." }]);
     expect(s.sessionConfig).toBeUndefined();
+    expect(c.events.some((e) => e.type === 'session.updated')).toBe(false);
+  });
+});
+
+describe('FakeRealtimeServer: session settings the real server checks', () => {
+  test('takes a reasoning effort and gpt-realtime-whisper with a delay, as the SDK types them', async () => {
+    const server = await startServer();
+    const { c, s } = await connected(server, 'gpt-realtime-2.1');
+    c.rt.send({
+      type: 'session.update',
+      session: {
+        type: 'realtime',
+        reasoning: { effort: 'minimal' },
+        audio: {
+          input: { transcription: { model: 'gpt-realtime-whisper', delay: 'low', language: 'en' } },
+          output: { voice: 'cedar' },
+        },
+      },
+    });
+    const updated = await c.until('session.updated');
+    expect(updated.session).toMatchObject({
+      reasoning: { effort: 'minimal' },
+      audio: {
+        input: { transcription: { model: 'gpt-realtime-whisper', delay: 'low', language: 'en' } },
+        output: { voice: 'cedar' },
+      },
+    });
+    expect(s.errorsSent).toEqual([]);
+  });
+
+  const refused: Array<[string, Record<string, unknown>, string]> = [
+    ['an unknown voice', { audio: { output: { voice: 'marine' } } }, 'session.audio.output.voice'],
+    [
+      'an unknown transcription model',
+      { audio: { input: { transcription: { model: 'gpt-4o-transcribe-2' } } } },
+      'session.audio.input.transcription.model',
+    ],
+    ['an invalid reasoning effort', { reasoning: { effort: 'max' } }, 'session.reasoning.effort'],
+    [
+      'an invalid transcription delay',
+      { audio: { input: { transcription: { model: 'gpt-realtime-whisper', delay: 'none' } } } },
+      'session.audio.input.transcription.delay',
+    ],
+    [
+      'a delay with a transcription model other than gpt-realtime-whisper',
+      { audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe', delay: 'low' } } } },
+      'session.audio.input.transcription.delay',
+    ],
+    [
+      'a prompt with gpt-realtime-whisper',
+      { audio: { input: { transcription: { model: 'gpt-realtime-whisper', prompt: 'dentist' } } } },
+      'session.audio.input.transcription.prompt',
+    ],
+  ];
+  test.each(refused)('refuses %s with invalid_value naming the field, and changes nothing', async (_what, session, param) => {
+    const server = await startServer();
+    const { c, s } = await connected(server);
+    // Sent raw: the SDK's types would refuse some of these at compile time, the server sees them anyway.
+    c.rt.socket.send(JSON.stringify({ type: 'session.update', session: { type: 'realtime', instructions: 'x', ...session } }));
+    const err = await c.untilError();
+    expect(err.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_value', param, event_id: null });
+    expect(err.error?.message).toMatch(/^Invalid/);
+    expect(s.sessionConfig).toBeUndefined();
+    expect(s.currentSession.instructions).not.toBe('x');
     expect(c.events.some((e) => e.type === 'session.updated')).toBe(false);
   });
 });
@@ -598,6 +662,21 @@ describe('FakeRealtimeServer: server VAD', () => {
     await c.until('response.done');
     expect(s.inputAudioPcm8k()).toHaveLength(14400);
     expect(s.inputAudioPcm24k()).toHaveLength(0);
+  });
+
+  test('whisper transcriptions report seconds of audio, as models billed by duration do', async () => {
+    const server = await startServer({ speedup: 20, reply: () => ({ text: 'Sure.', toneHz: 440, durationMs: 200 }) });
+    const { c } = await connected(server);
+    c.rt.send({
+      type: 'session.update',
+      session: { type: 'realtime', audio: { input: { transcription: { model: 'gpt-realtime-whisper' } } } },
+    });
+    await c.until('session.updated');
+    appendPcm24k(c, concat(silence(500), tone(1000), silence(1000)));
+    const started = await c.until('input_audio_buffer.speech_started');
+    const stopped = await c.until('input_audio_buffer.speech_stopped');
+    const transcription = await c.until('conversation.item.input_audio_transcription.completed');
+    expect(transcription.usage).toEqual({ type: 'duration', seconds: (stopped.audio_end_ms - started.audio_start_ms) / 1000 });
   });
 });
 
@@ -906,6 +985,37 @@ describe('FakeRealtimeServer: fault modes', () => {
     await b.s.closed;
     await sleep(10);
     expect(timeoutCount()).toBeLessThanOrEqual(baseline);
+  });
+});
+
+describe('FakeRealtimeServer: session.update faults', () => {
+  test("sessionUpdate 'reject': every session.update gets a server_error and the session stays unconfigured", async () => {
+    const server = await startServer({ faults: (i) => (i === 0 ? { sessionUpdate: 'reject' } : undefined) });
+    const { c, s } = await connected(server);
+    c.rt.send({ type: 'session.update', session: { type: 'realtime', instructions: 'You are Ada.' } });
+    const err = await c.untilError();
+    expect(err.error).toMatchObject({ type: 'server_error', code: 'server_error', param: null });
+    c.rt.send({ type: 'session.update', session: { type: 'realtime', instructions: 'You are Ada.' } });
+    await c.untilError(undefined, 1);
+    expect(s.sessionConfig).toBeUndefined();
+    expect(c.events.some((e) => e.type === 'session.updated')).toBe(false);
+    expect(s.clientEvents.filter((e) => e.type === 'session.update')).toHaveLength(2);
+
+    const next = await connected(server); // only the first connection was planned to fail
+    next.c.rt.send({ type: 'session.update', session: { type: 'realtime', instructions: 'You are Ada.' } });
+    await next.c.until('session.updated');
+  });
+
+  test("sessionUpdate 'ignore': session.update is received but never answered; other events still are", async () => {
+    const server = await startServer({ faults: () => ({ sessionUpdate: 'ignore' }) });
+    const { c, s } = await connected(server);
+    c.rt.send({ type: 'session.update', session: { type: 'realtime', instructions: 'You are Ada.' } });
+    await s.waitFor((e) => e.type === 'session.update');
+    c.rt.send({ type: 'response.create' });
+    await c.until('response.done');
+    expect(c.events.some((e) => e.type === 'session.updated')).toBe(false);
+    expect(c.errors).toEqual([]);
+    expect(s.sessionConfig).toBeUndefined();
   });
 });
 

@@ -10,10 +10,13 @@
  * `RealtimeClientEvent`, so it cannot drift from the protocol the product is compiled against.
  *
  * What it models (reference/protocols.md B2–B5, C):
- * - session.created / session.update → session.updated (partial merge, `session.type` required);
+ * - session.created / session.update → session.updated (partial merge, `session.type` required), rejecting
+ *   with `invalid_value` what the real server rejects: an unknown voice, transcription model, reasoning effort
+ *   or transcription delay, and a `delay` or `prompt` the transcription model does not take;
  * - input audio in `audio/pcm` 24 kHz, `audio/pcmu` or `audio/pcma` 8 kHz, kept for inspection;
  * - an energy VAD over 20 ms windows standing in for `server_vad` (speech_started/stopped, commit,
  *   input transcription, automatic response, interrupt_response cancelling with `turn_detected`);
+ * - input transcription usage in tokens, or in seconds of audio for the whisper models (billed by duration);
  * - responses that stream a sine tone in the session's output format faster than real time, with the
  *   transcript spread across the audio, optionally followed by a function call;
  * - response.cancel, conversation.item.create/delete/retrieve/truncate and the real error shapes.
@@ -21,8 +24,8 @@
  * Fault modes (`FakeRealtimeOptions.faults`, decided per connection in `FakeRealtimeServer.acceptUpgrade`):
  * an HTTP error on the upgrade (401 bad key, 429, 500… with OpenAI-style JSON bodies), a reset before the
  * websocket handshake completes, an abrupt drop N ms after opening, an injected `error` event (optionally
- * followed by a close), the 60-minute `session_expired` cap scaled down, and responses that all end
- * `failed` as when rate limited. `stopAccepting()` / `resumeAccepting()` close and reopen the listening
+ * followed by a close), the 60-minute `session_expired` cap scaled down, responses that all end
+ * `failed` as when rate limited, and a session.update rejected or never answered. `stopAccepting()` / `resumeAccepting()` close and reopen the listening
  * socket (ECONNREFUSED) while established sessions carry on. Every fault timer belongs to its session and
  * is cleared when the session closes.
  */
@@ -118,6 +121,11 @@ export interface SessionFaults {
    * status `failed`, no output and zero usage. `true` uses `RATE_LIMITED_RESPONSE_ERROR`.
    */
   rateLimitResponses?: true | { type: string; code: string; message: string };
+  /**
+   * Every session.update is answered with a `server_error` event and changes nothing ('reject'), or is never
+   * answered at all ('ignore'): either way the session never becomes configured.
+   */
+  sessionUpdate?: 'reject' | 'ignore';
 }
 
 /**
@@ -185,6 +193,22 @@ const VAD_MIN_SPEECH_MS = 60;
 const DEFAULT_INSTRUCTIONS =
   "Your knowledge cutoff is 2023-10. You are a helpful, witty, and friendly AI. Act like a human, but remember that you aren't a human.";
 const SESSION_LIFETIME_S = 60 * 60;
+
+// What the server accepts: the values the SDK lists. Written out here rather than taken from the product, so a
+// mistake in the product's lists cannot hide itself.
+const VOICES: readonly string[] = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'sage', 'shimmer', 'verse', 'marin', 'cedar'];
+const TRANSCRIPTION_MODELS: readonly string[] = [
+  'whisper-1',
+  'gpt-4o-mini-transcribe',
+  'gpt-4o-mini-transcribe-2025-12-15',
+  'gpt-4o-transcribe',
+  'gpt-4o-transcribe-diarize',
+  'gpt-realtime-whisper',
+];
+/** Reasoning efforts, and transcription delays (the same values). */
+const EFFORTS: readonly string[] = ['minimal', 'low', 'medium', 'high', 'xhigh'];
+/** The only transcription model that takes `delay`, and the one that takes no `prompt`. */
+const DELAYED_TRANSCRIPTION_MODEL = 'gpt-realtime-whisper';
 
 /** Client event types the GA server understands. */
 const KNOWN_CLIENT_EVENTS: ReadonlySet<string> = new Set<RealtimeClientEvent['type']>([
@@ -680,6 +704,11 @@ export class FakeSession extends EventEmitter {
   // ─────────── session.update ───────────
 
   private onSessionUpdate(raw: unknown): void {
+    if (this.faults.sessionUpdate === 'ignore') return;
+    if (this.faults.sessionUpdate === 'reject') {
+      this.sendError('server_error', 'The server had an error while processing your request. Sorry about that!', null, 'server_error');
+      return;
+    }
     if (!isPlainObject(raw)) {
       this.sendError('missing_required_parameter', "Missing required parameter: 'session'.", 'session');
       return;
@@ -739,6 +768,11 @@ export class FakeSession extends EventEmitter {
         );
         return;
       }
+    }
+    const invalid = invalidSessionValue(next);
+    if (invalid) {
+      this.sendError('invalid_value', invalid.message, invalid.param);
+      return;
     }
     // Fill the VAD defaults the real server reports.
     const td = next.audio?.input?.turn_detection;
@@ -952,13 +986,15 @@ export class FakeSession extends EventEmitter {
           item_id: itemId,
           content_index: 0,
           transcript,
-          usage: {
-            type: 'tokens',
-            input_tokens: audioTokens,
-            output_tokens: outTokens,
-            total_tokens: audioTokens + outTokens,
-            input_token_details: { audio_tokens: audioTokens, text_tokens: 0 },
-          },
+          usage: transcription.model?.includes('whisper')
+            ? { type: 'duration', seconds: audioMs / 1000 }
+            : {
+                type: 'tokens',
+                input_tokens: audioTokens,
+                output_tokens: outTokens,
+                total_tokens: audioTokens + outTokens,
+                input_token_details: { audio_tokens: audioTokens, text_tokens: 0 },
+              },
         });
         const rec = this.items.get(itemId);
         if (rec && rec.item.type === 'message' && rec.item.role === 'user') rec.item.content = [{ type: 'input_audio', transcript }];
@@ -1675,6 +1711,31 @@ export class FakeRealtimeServer {
       }
     });
   }
+}
+
+/** The first value of a merged session the real server refuses, as its `invalid_value` error says it. */
+function invalidSessionValue(session: FullSession): { param: string; message: string } | undefined {
+  const notIn = (param: string, value: unknown, allowed: readonly string[]) =>
+    typeof value === 'string' && !allowed.includes(value)
+      ? { param, message: `Invalid value: '${value}'. Supported values are: ${allowed.map((v) => `'${v}'`).join(', ')}.` }
+      : undefined;
+  const transcription = session.audio?.input?.transcription;
+  const model = transcription?.model;
+  const onlyWith = (field: 'delay' | 'prompt', takes: boolean) =>
+    transcription?.[field] !== undefined && !takes
+      ? {
+          param: `session.audio.input.transcription.${field}`,
+          message: `Invalid 'session.audio.input.transcription.${field}': not supported with transcription model '${String(model)}'.`,
+        }
+      : undefined;
+  return (
+    notIn('session.audio.output.voice', session.audio?.output?.voice, VOICES) ??
+    notIn('session.audio.input.transcription.model', model, TRANSCRIPTION_MODELS) ??
+    notIn('session.audio.input.transcription.delay', transcription?.delay, EFFORTS) ??
+    onlyWith('delay', model === DELAYED_TRANSCRIPTION_MODEL) ??
+    onlyWith('prompt', model !== DELAYED_TRANSCRIPTION_MODEL) ??
+    notIn('session.reasoning.effort', session.reasoning?.effort, EFFORTS)
+  );
 }
 
 function errorBody(message: string): string {
