@@ -1,5 +1,15 @@
 import { readFileSync } from 'node:fs';
+import type { RealtimeReasoningEffort } from 'openai/resources/realtime/realtime';
 import { z } from 'zod';
+import {
+  REASONING_EFFORTS,
+  takesReasoningEffort,
+  takesTranscriptionDelay,
+  TRANSCRIPTION_DELAYS,
+  TRANSCRIPTION_MODELS,
+  VOICES,
+  type TranscriptionDelay,
+} from './realtime/models';
 
 /** Every setting the process reads, with its default. Errors name the variable. */
 
@@ -69,11 +79,14 @@ const EnvSchema = z.object({
       )
       .optional(),
   ),
-  OPENAI_REALTIME_MODEL: optionalText.pipe(z.string().default('gpt-realtime')),
+  // Not checked against a list: new snapshots and compatible endpoints name models the SDK does not know yet.
+  OPENAI_REALTIME_MODEL: optionalText.pipe(z.string().default('gpt-realtime-2.1')),
+  // Sent only to the models that take it. Low answers fast enough for a phone call (docs/models.md).
+  REASONING_EFFORT: optionalText.pipe(z.enum(REASONING_EFFORTS).default('low')),
   AGENT_INSTRUCTIONS: optionalText,
   AGENT_INSTRUCTIONS_FILE: optionalText,
   AGENT_NAME: optionalText.pipe(z.string().default('Receptionist')),
-  AGENT_VOICE: optionalText.pipe(z.string().default('marin')),
+  AGENT_VOICE: optionalText.pipe(z.enum(VOICES).default('marin')),
   // Unset means the default greeting; set-but-empty means "wait for the caller to speak first".
   AGENT_GREETING: z
     .string()
@@ -84,11 +97,15 @@ const EnvSchema = z.object({
   VAD_PREFIX_PADDING_MS: integer(300, 0, 5000),
   VAD_SILENCE_MS: integer(500, 100, 5000),
   NOISE_REDUCTION: optionalText.pipe(z.enum(['near_field', 'far_field', 'off']).default('near_field')),
+  // Unset means the default model; set-but-empty means "no transcription".
   TRANSCRIPTION_MODEL: z
     .string()
     .optional()
-    .transform((v) => (v === undefined ? 'gpt-4o-mini-transcribe' : v.trim())),
+    .transform((v) => (v === undefined ? 'gpt-realtime-whisper' : v.trim()))
+    .pipe(z.enum([...TRANSCRIPTION_MODELS, ''])),
   TRANSCRIPTION_LANGUAGE: optionalText,
+  // Unset: the API's default.
+  TRANSCRIPTION_DELAY: optionalText.pipe(z.enum(TRANSCRIPTION_DELAYS).optional()),
   TWILIO_SKIP_SIGNATURE_CHECK: flag(false),
   MAX_CALL_SECONDS: integer(1800, 30, 24 * 3600),
   IDLE_TIMEOUT_SECONDS: integer(30, 5, 3600),
@@ -121,12 +138,14 @@ export interface Config {
   /** Twilio is enabled only when all three are set; otherwise Twilio calls are refused. */
   twilio: { publicUrl: string; accountSid: string; authToken: string; skipSignatureCheck: boolean } | undefined;
   openai: { apiKey: string; baseURL: string | undefined; model: string };
+  /** Undefined for a model without a reasoning setting. */
+  reasoning: { effort: RealtimeReasoningEffort } | undefined;
   persona: Persona;
   audioMode: AudioMode;
   vad: { threshold: number; prefixPaddingMs: number; silenceMs: number };
   noiseReduction: 'near_field' | 'far_field' | 'off';
   /** Empty model: input transcription is off. */
-  transcription: { model: string; language: string | undefined };
+  transcription: { model: string; language: string | undefined; delay: TranscriptionDelay | undefined };
   limits: { maxCallMs: number; idleTimeoutMs: number; maxConcurrentCalls: number; drainTimeoutMs: number };
   store: {
     databasePath: string;
@@ -180,6 +199,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'TWILIO_SKIP_SIGNATURE_CHECK can be true only when PUBLIC_URL is unset or on this machine (localhost, 127.x.x.x, ::1): anyone who reaches PUBLIC_URL could place calls on your key',
     );
   }
+  if (e.TRANSCRIPTION_DELAY && !takesTranscriptionDelay(e.TRANSCRIPTION_MODEL)) {
+    problems.push('TRANSCRIPTION_DELAY works only with TRANSCRIPTION_MODEL=gpt-realtime-whisper: unset one of them');
+  }
   const prices = e.PRICES_FILE ? readPrices(e.PRICES_FILE, problems) : {};
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -195,11 +217,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
     openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL, model: e.OPENAI_REALTIME_MODEL },
+    reasoning: takesReasoningEffort(e.OPENAI_REALTIME_MODEL) ? { effort: e.REASONING_EFFORT } : undefined,
     persona: { name: e.AGENT_NAME, instructions, voice: e.AGENT_VOICE, greeting: e.AGENT_GREETING },
     audioMode: e.AUDIO_MODE,
     vad: { threshold: e.VAD_THRESHOLD, prefixPaddingMs: e.VAD_PREFIX_PADDING_MS, silenceMs: e.VAD_SILENCE_MS },
     noiseReduction: e.NOISE_REDUCTION,
-    transcription: { model: e.TRANSCRIPTION_MODEL, language: e.TRANSCRIPTION_LANGUAGE },
+    transcription: { model: e.TRANSCRIPTION_MODEL, language: e.TRANSCRIPTION_LANGUAGE, delay: e.TRANSCRIPTION_DELAY },
     limits: {
       maxCallMs: e.MAX_CALL_SECONDS * 1000,
       idleTimeoutMs: e.IDLE_TIMEOUT_SECONDS * 1000,
@@ -235,7 +258,9 @@ function isLoopback(url: string): boolean {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_value') return `must be one of: ${issue.values.join(', ')}`;
+  if (issue.code === 'invalid_value') {
+    return `must be one of: ${issue.values.map((v) => (v === '' ? '(empty)' : String(v))).join(', ')}`;
+  }
   if (issue.code === 'too_small') return `must be at least ${issue.minimum}`;
   if (issue.code === 'too_big') return `must be at most ${issue.maximum}`;
   if (issue.code === 'invalid_type' && issue.expected === 'number') return 'must be a number';

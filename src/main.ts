@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { storeRecorder } from './call/storeRecorder';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
+import { shutdownWarnings } from './realtime/models';
 import { createReviewRouter, generateAdminToken, signInLinks } from './review';
 import { createServer } from './server';
 import { openSqliteStore, pricesFor, recordingsDirFor, scheduleRetention } from './store';
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const adminToken = config.adminToken ?? generateAdminToken();
   const log = createLogger(config.log, [config.openai.apiKey, config.twilio?.authToken, adminToken]);
+  for (const warning of shutdownWarnings(config)) log[warning.level](warning.message);
 
   const store = openSqliteStore(config.store.databasePath);
   const abandoned = store.closeAbandoned(Date.now());

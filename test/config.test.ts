@@ -26,11 +26,12 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       port: 3000,
       twilio: undefined,
-      openai: { apiKey: 'sk-test', baseURL: undefined, model: 'gpt-realtime' },
+      openai: { apiKey: 'sk-test', baseURL: undefined, model: 'gpt-realtime-2.1' },
+      reasoning: { effort: 'low' },
       persona: { voice: 'marin', greeting: expect.stringMatching(/\w/) },
       audioMode: 'pcm16',
       vad: { threshold: 0.5, prefixPaddingMs: 300, silenceMs: 500 },
-      transcription: { model: 'gpt-4o-mini-transcribe' },
+      transcription: { model: 'gpt-realtime-whisper', language: undefined, delay: undefined },
       log: { level: 'info', format: 'pretty' },
     });
     expect(config.persona.instructions).toMatch(/receptionist/);
@@ -51,6 +52,47 @@ describe('loadConfig', () => {
         expect.stringMatching(/^PUBLIC_URL must be an https:\/\/ URL/),
       ]),
     );
+  });
+
+  it('accepts only the voices, transcription models, reasoning efforts and delays the API knows, listing them', () => {
+    const problems = problemsOf({
+      ...minimal,
+      AGENT_VOICE: 'marine',
+      TRANSCRIPTION_MODEL: 'gpt-4o-transcribe-2',
+      REASONING_EFFORT: 'max',
+      TRANSCRIPTION_DELAY: 'none',
+    });
+    expect(problems).toEqual([
+      'REASONING_EFFORT must be one of: minimal, low, medium, high, xhigh',
+      'AGENT_VOICE must be one of: alloy, ash, ballad, coral, echo, sage, shimmer, verse, marin, cedar',
+      'TRANSCRIPTION_MODEL must be one of: whisper-1, gpt-4o-mini-transcribe, gpt-4o-mini-transcribe-2025-12-15, ' +
+        'gpt-4o-transcribe, gpt-4o-transcribe-diarize, gpt-realtime-whisper, (empty)',
+      'TRANSCRIPTION_DELAY must be one of: minimal, low, medium, high, xhigh',
+    ]);
+    const valid = loadConfig({ ...minimal, AGENT_VOICE: ' cedar ', TRANSCRIPTION_MODEL: 'gpt-4o-transcribe', REASONING_EFFORT: 'minimal' });
+    expect(valid).toMatchObject({ persona: { voice: 'cedar' }, transcription: { model: 'gpt-4o-transcribe' }, reasoning: { effort: 'minimal' } });
+    expect(loadConfig({ ...minimal, TRANSCRIPTION_MODEL: ' ' }).transcription.model).toBe('');
+  });
+
+  it('sets a reasoning effort only for the models that take one, dated snapshots included', () => {
+    for (const model of ['gpt-realtime-2', 'gpt-realtime-2.1', 'gpt-realtime-2.1-mini', 'gpt-realtime-2.1-2026-09-01']) {
+      expect(loadConfig({ ...minimal, OPENAI_REALTIME_MODEL: model, REASONING_EFFORT: 'high' }).reasoning).toEqual({ effort: 'high' });
+    }
+    for (const model of ['gpt-realtime', 'gpt-realtime-2025-08-28', 'gpt-realtime-1.5', 'gpt-realtime-mini', 'my-model']) {
+      expect(loadConfig({ ...minimal, OPENAI_REALTIME_MODEL: model, REASONING_EFFORT: 'high' }).reasoning).toBeUndefined();
+    }
+  });
+
+  it('takes a transcription delay only with gpt-realtime-whisper', () => {
+    expect(loadConfig({ ...minimal, TRANSCRIPTION_DELAY: 'medium' }).transcription).toMatchObject({
+      model: 'gpt-realtime-whisper',
+      delay: 'medium',
+    });
+    for (const model of ['gpt-4o-mini-transcribe', '']) {
+      expect(problemsOf({ ...minimal, TRANSCRIPTION_MODEL: model, TRANSCRIPTION_DELAY: 'low' })).toEqual([
+        expect.stringMatching(/^TRANSCRIPTION_DELAY works only with TRANSCRIPTION_MODEL=gpt-realtime-whisper/),
+      ]);
+    }
   });
 
   it('enables Twilio only with all three settings, and refuses a partial set', () => {

@@ -6,7 +6,7 @@ import type {
 } from 'openai/resources/realtime/realtime';
 import type { Config } from '../config';
 
-export type SessionSettings = Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription'>;
+export type SessionSettings = Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription' | 'reasoning'>;
 
 /**
  * The session.update body for a phone call. In pcm16 mode we transcode (callers' speech is recognised
@@ -15,17 +15,18 @@ export type SessionSettings = Pick<Config, 'persona' | 'audioMode' | 'vad' | 'no
 export function phoneSession(settings: SessionSettings): RealtimeSessionCreateRequest {
   const format: RealtimeAudioFormats =
     settings.audioMode === 'passthrough' ? { type: 'audio/pcmu' } : { type: 'audio/pcm', rate: 24000 };
-  const { model, language } = settings.transcription;
+  const { model, language, delay } = settings.transcription;
   return {
     type: 'realtime',
     instructions: settings.persona.instructions,
     output_modalities: ['audio'],
+    ...(settings.reasoning ? { reasoning: settings.reasoning } : {}),
     audio: {
       input: {
         format,
         // Both are off unless sent.
         ...(settings.noiseReduction === 'off' ? {} : { noise_reduction: { type: settings.noiseReduction } }),
-        ...(model ? { transcription: { model, ...(language ? { language } : {}) } } : {}),
+        ...(model ? { transcription: { model, ...(language ? { language } : {}), ...(delay ? { delay } : {}) } } : {}),
         turn_detection: {
           type: 'server_vad',
           threshold: settings.vad.threshold,

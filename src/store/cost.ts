@@ -3,10 +3,13 @@ import type {
   RealtimeResponseUsage,
 } from 'openai/resources/realtime/realtime';
 import type { ModelPrices } from '../config';
+import { BUILT_IN_PRICES, modelFamily, TRANSCRIPTION_USD_PER_1M, TRANSCRIPTION_USD_PER_MINUTE } from '../realtime/models';
 import type { TokenUsage } from './types';
 
+export { BUILT_IN_PRICES, TRANSCRIPTION_USD_PER_1M, TRANSCRIPTION_USD_PER_MINUTE };
+
 /**
- * Token accounting and cost estimates.
+ * Token accounting and cost estimates (prices: src/realtime/models.ts).
  *
  * How `TokenUsage` counts input: `audioIn` and `textIn` are the UNCACHED input tokens; `audioInCached` and
  * `textInCached` are the cached ones. The API reports cached tokens as a subset of its input tokens, so
@@ -14,42 +17,17 @@ import type { TokenUsage } from './types';
  * and the cost is a plain sum of tokens × price for each kind.
  */
 
-/** USD per 1M tokens, from OpenAI's published prices. Override or extend with PRICES_FILE. */
-const FULL_MODEL: ModelPrices = {
-  audioIn: 32,
-  audioInCached: 0.4,
-  textIn: 4,
-  textInCached: 0.4,
-  audioOut: 64,
-  textOut: 16,
-};
-const MINI_MODEL: ModelPrices = {
-  audioIn: 10,
-  audioInCached: 0.3,
-  textIn: 0.6,
-  textInCached: 0.06,
-  audioOut: 20,
-  textOut: 2.4,
-};
-
-export const BUILT_IN_PRICES: Readonly<Record<string, ModelPrices>> = {
-  'gpt-realtime': FULL_MODEL,
-  'gpt-realtime-1.5': FULL_MODEL,
-  'gpt-realtime-2025-08-28': FULL_MODEL,
-  'gpt-realtime-2': { ...FULL_MODEL, textOut: 24 },
-  'gpt-realtime-2.1': { ...FULL_MODEL, textOut: 24 },
-  'gpt-realtime-mini': MINI_MODEL,
-  'gpt-realtime-2.1-mini': MINI_MODEL,
-};
-
-/**
- * Input transcription (TRANSCRIPTION_MODEL) is billed apart from the realtime model. Its tokens are nearly all
- * audio input, so one flat rate is used: gpt-4o-mini-transcribe's audio input price, USD per 1M tokens.
- */
-export const TRANSCRIPTION_USD_PER_1M = 3;
-
 export function emptyUsage(): TokenUsage {
-  return { audioIn: 0, audioInCached: 0, textIn: 0, textInCached: 0, audioOut: 0, textOut: 0, transcription: 0 };
+  return {
+    audioIn: 0,
+    audioInCached: 0,
+    textIn: 0,
+    textInCached: 0,
+    audioOut: 0,
+    textOut: 0,
+    transcription: 0,
+    transcriptionSeconds: 0,
+  };
 }
 
 /** `total` plus one `response.done`'s usage, as a new object. Cached tokens are moved out of the input counts. */
@@ -70,24 +48,27 @@ export function addResponseUsage(total: TokenUsage, usage: RealtimeResponseUsage
   const audioInCached = clamp(cachedAudio, audioIn);
   const textInCached = clamp(cachedText, textIn);
   return {
+    ...total,
     audioIn: total.audioIn + audioIn - audioInCached,
     audioInCached: total.audioInCached + audioInCached,
     textIn: total.textIn + textIn - textInCached,
     textInCached: total.textInCached + textInCached,
     audioOut: total.audioOut + (output.audio_tokens ?? 0),
     textOut: total.textOut + (output.text_tokens ?? 0),
-    transcription: total.transcription,
   };
 }
 
 /**
- * `total` plus one input transcription's tokens (input and output), as a new object. Models billed by duration
- * report seconds, not tokens: those add nothing here.
+ * `total` plus one input transcription's usage, as a new object: tokens (input and output) for models billed by
+ * tokens, seconds of audio for models billed by duration.
  */
 export function addTranscriptionUsage(
   total: TokenUsage,
   usage: ConversationItemInputAudioTranscriptionCompletedEvent['usage'] | undefined,
 ): TokenUsage {
+  if (usage?.type === 'duration') {
+    return { ...total, transcriptionSeconds: total.transcriptionSeconds + Math.max(0, usage.seconds ?? 0) };
+  }
   const tokens = usage?.type === 'tokens' ? (usage.input_tokens ?? 0) + (usage.output_tokens ?? 0) : 0;
   return { ...total, transcription: total.transcription + Math.max(0, tokens) };
 }
@@ -97,7 +78,7 @@ export function addTranscriptionUsage(
  * (gpt-realtime-mini-2025-10-06) falls back to its family (gpt-realtime-mini). Undefined when unknown.
  */
 export function pricesFor(model: string, overrides: Record<string, ModelPrices> = {}): ModelPrices | undefined {
-  const family = model.replace(/-\d{4}-\d{2}-\d{2}$/, '');
+  const family = modelFamily(model);
   return overrides[model] ?? BUILT_IN_PRICES[model] ?? overrides[family] ?? BUILT_IN_PRICES[family];
 }
 
@@ -116,7 +97,7 @@ export function estimateCostUsd(model: string, usage: TokenUsage, overrides?: Re
     usage.audioOut * prices.audioOut +
     usage.textOut * prices.textOut +
     usage.transcription * TRANSCRIPTION_USD_PER_1M;
-  return micro / 1_000_000;
+  return micro / 1_000_000 + (usage.transcriptionSeconds / 60) * TRANSCRIPTION_USD_PER_MINUTE;
 }
 
 function clamp(value: number, max: number): number {

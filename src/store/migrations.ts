@@ -63,6 +63,8 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX events_by_call ON events (call_sid, at, id);
     `),
+  // 2: input transcription billed by the duration of the audio rather than by tokens.
+  (db) => db.exec('ALTER TABLE calls ADD COLUMN transcription_seconds REAL NOT NULL DEFAULT 0'),
 ];
 
 /**

@@ -43,6 +43,7 @@ interface CallRow {
   tokens_audio_out: number;
   tokens_text_out: number;
   tokens_transcription: number;
+  transcription_seconds: number;
   cost_usd: number;
   recording_file: string | null;
   turn_count: number;
@@ -113,7 +114,7 @@ class SqliteCallStore implements CallStore {
         tokens_audio_in = @audioIn, tokens_audio_in_cached = @audioInCached,
         tokens_text_in = @textIn, tokens_text_in_cached = @textInCached,
         tokens_audio_out = @audioOut, tokens_text_out = @textOut, tokens_transcription = @transcription,
-        cost_usd = @costUsd
+        transcription_seconds = @transcriptionSeconds, cost_usd = @costUsd
       WHERE call_sid = @callSid`);
     this.closeStmt = db.prepare(`
       UPDATE calls SET ended_at = @endedAt, end_reason = @endReason, recording_file = coalesce(@recordingFile, recording_file)
@@ -288,6 +289,7 @@ function toSummary(row: CallRow): CallSummary {
       audioOut: row.tokens_audio_out,
       textOut: row.tokens_text_out,
       transcription: row.tokens_transcription,
+      transcriptionSeconds: row.transcription_seconds,
     },
     costUsd: row.cost_usd,
     turnCount: row.turn_count,

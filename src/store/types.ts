@@ -21,7 +21,7 @@ export type EndReason =
 /**
  * Tokens by kind, summed over a call's responses and transcriptions. Input is split into uncached and cached
  * tokens (the API reports cached as a subset of input; `addResponseUsage` separates them), so each token is
- * counted once and priced at its own rate.
+ * counted once and priced at its own rate. Transcription billed by duration is counted in seconds instead.
  */
 export interface TokenUsage {
   /** Uncached audio input. */
@@ -34,6 +34,8 @@ export interface TokenUsage {
   textOut: number;
   /** Input transcription (billed separately), input plus output tokens. */
   transcription: number;
+  /** Input transcription billed by duration instead (gpt-realtime-whisper): seconds of audio transcribed. */
+  transcriptionSeconds: number;
 }
 
 export interface NewCall {

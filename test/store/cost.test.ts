@@ -6,6 +6,7 @@ import {
   pricesFor,
   TRANSCRIPTION_USD_PER_1M,
 } from '../../src/store';
+import { TRANSCRIPTION_USD_PER_MINUTE } from '../../src/store/cost';
 
 describe('token usage', () => {
   it('moves cached tokens out of the input counts, so none is counted twice', () => {
@@ -29,6 +30,7 @@ describe('token usage', () => {
       audioOut: 600,
       textOut: 100,
       transcription: 0,
+      transcriptionSeconds: 0,
     });
   });
 
@@ -54,10 +56,12 @@ describe('token usage', () => {
     expect(addResponseUsage(emptyUsage(), undefined)).toEqual(emptyUsage());
   });
 
-  it('adds transcription tokens (input and output), and nothing for duration-billed models', () => {
+  it('adds transcription tokens (input and output), and seconds for duration-billed models', () => {
     const tokens = addTranscriptionUsage(emptyUsage(), { type: 'tokens', input_tokens: 40, output_tokens: 12, total_tokens: 52 });
-    expect(tokens.transcription).toBe(52);
-    expect(addTranscriptionUsage(tokens, { type: 'duration', seconds: 3 }).transcription).toBe(52);
+    expect(tokens).toMatchObject({ transcription: 52, transcriptionSeconds: 0 });
+    const both = addTranscriptionUsage(addTranscriptionUsage(tokens, { type: 'duration', seconds: 3 }), { type: 'duration', seconds: 1.5 });
+    expect(both).toMatchObject({ transcription: 52, transcriptionSeconds: 4.5 });
+    expect(addResponseUsage(both, { output_token_details: { audio_tokens: 10 } })).toMatchObject({ transcriptionSeconds: 4.5 });
   });
 });
 
@@ -70,12 +74,26 @@ describe('cost estimate', () => {
     audioOut: 1_000_000,
     textOut: 1_000_000,
     transcription: 0,
+    transcriptionSeconds: 0,
   };
 
   it('prices each kind of token at the model’s rate per 1M', () => {
     expect(estimateCostUsd('gpt-realtime', usage)).toBeCloseTo(32 + 0.4 + 4 + 0.4 + 64 + 16, 10);
     expect(estimateCostUsd('gpt-realtime-2', usage)).toBeCloseTo(32 + 0.4 + 4 + 0.4 + 64 + 24, 10);
+    expect(estimateCostUsd('gpt-realtime-2.1', usage)).toBeCloseTo(32 + 0.4 + 4 + 0.4 + 64 + 24, 10);
     expect(estimateCostUsd('gpt-realtime-mini', usage)).toBeCloseTo(10 + 0.3 + 0.6 + 0.06 + 20 + 2.4, 10);
+    expect(estimateCostUsd('gpt-realtime-2.1-mini', usage)).toBeCloseTo(10 + 0.3 + 0.6 + 0.06 + 20 + 2.4, 10);
+  });
+
+  it('prices transcription billed by duration per minute of audio (gpt-realtime-whisper)', () => {
+    expect(TRANSCRIPTION_USD_PER_MINUTE).toBe(0.017);
+    const transcribed = { ...emptyUsage(), transcriptionSeconds: 90 };
+    expect(estimateCostUsd('gpt-realtime-2.1', transcribed)).toBeCloseTo(1.5 * 0.017, 12);
+    const call = addTranscriptionUsage(addResponseUsage(emptyUsage(), { output_token_details: { audio_tokens: 1000 } }), {
+      type: 'duration',
+      seconds: 30,
+    });
+    expect(estimateCostUsd('gpt-realtime-2.1', call)).toBeCloseTo((1000 * 64) / 1e6 + 0.5 * 0.017, 12);
   });
 
   it('prices a typical minute of conversation', () => {
@@ -90,6 +108,8 @@ describe('cost estimate', () => {
     expect(pricesFor('gpt-realtime-mini-2025-10-06')).toEqual(pricesFor('gpt-realtime-mini'));
     expect(pricesFor('gpt-realtime-2.1-mini')).toEqual(pricesFor('gpt-realtime-mini'));
     expect(pricesFor('gpt-realtime-2.1')?.textOut).toBe(24);
+    expect(pricesFor('gpt-realtime-2.1-2026-09-01')).toEqual(pricesFor('gpt-realtime-2.1'));
+    expect(pricesFor('gpt-realtime-2.1-mini-2026-09-01')).toEqual(pricesFor('gpt-realtime-2.1-mini'));
     expect(pricesFor('gpt-realtime-1.5')?.textOut).toBe(16);
   });
 
