@@ -146,7 +146,20 @@ export interface Config {
   noiseReduction: 'near_field' | 'far_field' | 'off';
   /** Empty model: input transcription is off. */
   transcription: { model: string; language: string | undefined; delay: TranscriptionDelay | undefined };
-  limits: { maxCallMs: number; idleTimeoutMs: number; maxConcurrentCalls: number; drainTimeoutMs: number };
+  limits: {
+    maxCallMs: number;
+    idleTimeoutMs: number;
+    maxConcurrentCalls: number;
+    drainTimeoutMs: number;
+    /** A media stream that has not sent `start` this long after connecting is closed. */
+    streamStartTimeoutMs: number;
+    /** Both websockets are pinged this often; a peer that misses a pong is dead. */
+    keepAliveMs: number;
+    /** A model session not configured this long after connecting is replaced. */
+    modelReadyTimeoutMs: number;
+    /** The caller hears the agent, or the apology, at most this long after the stream starts. */
+    firstWordsTimeoutMs: number;
+  };
   store: {
     databasePath: string;
     recordCalls: boolean;
@@ -228,6 +241,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       idleTimeoutMs: e.IDLE_TIMEOUT_SECONDS * 1000,
       maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
       drainTimeoutMs: e.DRAIN_TIMEOUT_SECONDS * 1000,
+      streamStartTimeoutMs: 5_000,
+      keepAliveMs: 10_000,
+      modelReadyTimeoutMs: 5_000,
+      firstWordsTimeoutMs: 8_000,
     },
     store: { databasePath: e.DATABASE_PATH, recordCalls: e.RECORD_CALLS, retentionDays: e.RETENTION_DAYS, prices },
     adminToken: e.ADMIN_TOKEN,

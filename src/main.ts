@@ -27,11 +27,12 @@ async function main(): Promise<void> {
     log.warn('no prices known for this model: call costs will read 0 (add it to PRICES_FILE)', { model: config.openai.model });
   }
 
+  const record = storeRecorder(store, { config, recordingsDir }, log);
   const server = createServer({
     config,
     log,
-    record: storeRecorder(store, { config, recordingsDir }, log),
-    review: createReviewRouter({ store, adminToken, recordingsDir }),
+    record,
+    review: createReviewRouter({ store, adminToken, recordingsDir, log }),
   });
   const address = await server.listen(config.port);
 
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
     });
     await server.drain(config.limits.drainTimeoutMs);
     stopRetention();
+    await record.settled();
     store.shutdown();
     log.info('stopped');
     await new Promise<void>((resolve) => {

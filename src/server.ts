@@ -6,7 +6,9 @@ import express from 'express';
 import expressWs from 'express-ws';
 import { CallSession, MAX_MESSAGE_BYTES, type CallRecorder } from './call';
 import type { Config } from './config';
-import type { Logger } from './log';
+import { errorHandler } from './httpErrors';
+import { keepAlive } from './keepAlive';
+import { personalLevel, type Logger } from './log';
 import { openRealtime, type RealtimeSocketOptions } from './realtime';
 import { connectStreamTwiml, isSignedByTwilio, mediaStreamUrl, sayAndHangUpTwiml, StreamTokens, type TwilioStart } from './telephony';
 
@@ -46,7 +48,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
   const server = http.createServer(app);
   const wsInstance = expressWs(app, server, { wsOptions: { maxPayload: MAX_FRAME_BYTES } });
   const activeCalls = new Set<CallSession>();
-  const tokens = new StreamTokens();
+  const tokens = new StreamTokens(undefined, config.limits.maxCallMs);
   const apologyAudio = readFileSync(APOLOGY_AUDIO);
   const twilio = config.twilio;
   let draining = false;
@@ -94,10 +96,18 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
       res.send(sayAndHangUpTwiml(BUSY_MESSAGE));
       return;
     }
-    log.info('incoming call', { callSid, from: params.From, to: params.To });
+    const token = tokens.mint(callSid);
+    if (!token) {
+      // A replayed webhook: its call was answered already, and a second stream would open a second paid session.
+      log.warn('refused a webhook for a call that was already answered', { callSid, ip: req.ip });
+      res.status(409).send(sayAndHangUpTwiml(CLOSED_MESSAGE));
+      return;
+    }
+    log.info('incoming call', { callSid });
+    log.log(personalLevel(config.log), 'incoming call from', { callSid, from: params.From, to: params.To });
     res.send(
       connectStreamTwiml(mediaStreamUrl(twilio.publicUrl), {
-        token: tokens.mint(callSid),
+        token,
         from: params.From ?? '',
         to: params.To ?? '',
         direction: params.Direction ?? 'inbound',
@@ -122,16 +132,27 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
       },
       record,
       apologyAudio,
+      // Only an admitted stream is a call: a socket that never starts holds no call slot and no drain.
+      onAdmitted: (admitted) => activeCalls.add(admitted),
       onEnded: (ended) => activeCalls.delete(ended),
     });
-    activeCalls.add(session);
+    // A half-open connection never closes by itself; a peer that stops answering pings is gone.
+    const stopKeepAlive = keepAlive(ws, config.limits.keepAliveMs, () => {
+      log.warn('media stream peer stopped answering pings', session.ids);
+      session.end('error', 'Twilio stopped answering pings');
+      ws.terminate();
+    });
     // express-ws bundles ws@7, which hands text frames over as strings and binary frames as Buffers.
     ws.on('message', (data: unknown) => session.handleFrame(data));
-    ws.on('close', () => session.handleTwilioClosed());
+    ws.on('close', () => {
+      stopKeepAlive();
+      session.handleTwilioClosed();
+    });
     ws.on('error', (err) => log.warn('media stream socket error', { ...session.ids, error: err.message }));
   });
 
   if (review) app.use(review);
+  app.use(errorHandler(log));
 
   const close = async () => {
     for (const call of [...activeCalls]) call.end('server-shutdown');

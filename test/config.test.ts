@@ -127,7 +127,16 @@ describe('loadConfig', () => {
 
   it('defaults limits and storage, and reads a price table file', () => {
     const config = loadConfig(minimal);
-    expect(config.limits).toEqual({ maxCallMs: 1_800_000, idleTimeoutMs: 30_000, maxConcurrentCalls: 20, drainTimeoutMs: 30_000 });
+    expect(config.limits).toEqual({
+      maxCallMs: 1_800_000,
+      idleTimeoutMs: 30_000,
+      maxConcurrentCalls: 20,
+      drainTimeoutMs: 30_000,
+      streamStartTimeoutMs: 5_000,
+      keepAliveMs: 10_000,
+      modelReadyTimeoutMs: 5_000,
+      firstWordsTimeoutMs: 8_000,
+    });
     expect(config.store).toEqual({ databasePath: 'data/calls.db', recordCalls: false, retentionDays: 0, prices: {} });
     expect(config.adminToken).toBeUndefined();
     const file = join(mkdtempSync(join(tmpdir(), 'prices-')), 'prices.json');

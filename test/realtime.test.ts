@@ -1,5 +1,5 @@
 import { loadConfig } from '../src/config';
-import { greetingResponse, phoneSession, reseedItems } from '../src/realtime';
+import { greetingInstructions, phoneSession, reseedItems } from '../src/realtime';
 import { shutdownWarnings } from '../src/realtime/models';
 
 describe('session settings', () => {
@@ -38,7 +38,7 @@ describe('session settings', () => {
   });
 
   it('greets with the configured words', () => {
-    expect(greetingResponse('Hi, Ada here.').response?.instructions).toContain('"Hi, Ada here."');
+    expect(greetingInstructions('Hi, Ada here.')).toContain('"Hi, Ada here."');
   });
 
   it('re-seeds a session with the conversation as text items', () => {

@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { RealtimeServerEvent } from 'openai/resources/realtime/realtime';
 import { mulawSilence } from '../audio';
 import type { Config } from '../config';
-import type { Logger } from '../log';
-import { greetingResponse, phoneSession, reseedItems, type OpenAIRealtimeWS } from '../realtime';
+import { personalLevel, type Logger } from '../log';
+import { greetingInstructions, phoneSession, reseedItems, type OpenAIRealtimeWS } from '../realtime';
 import type { EndReason } from '../store/types';
 import { FloodGuard, outbound, parseTwilioMessage, type TwilioMessage, type TwilioStart } from '../telephony';
 import { createAudioPath, type AudioPath } from './audioPath';
@@ -11,8 +11,9 @@ import { Conversation } from './conversation';
 import { InputGapFiller } from './inputGaps';
 import { CallLimits } from './limits';
 import { ModelLink } from './modelLink';
-import { PlaybackTracker } from './playback';
+import { Playback } from './playback';
 import type { CallRecorder } from './recorder';
+import { SpeechQueue, type Speech } from './speechQueue';
 
 /** The Twilio side of a call, as express-ws hands it to us. */
 export interface TwilioSocket {
@@ -24,25 +25,25 @@ export interface TwilioSocket {
 export type Admission = { ok: true; reachedAt: number } | { ok: false; reason: string };
 
 export interface CallSessionDeps {
-  config: Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription' | 'limits'>;
+  config: Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription' | 'reasoning' | 'limits' | 'log'>;
   log: Logger;
   openRealtime: () => OpenAIRealtimeWS;
   /** Decides whether a stream may be bridged (stream token check). */
   admit: (start: TwilioStart) => Admission;
   /** Starts the call's record; none in tests that do not care. */
   record?: (start: TwilioStart, reachedAt: number) => CallRecorder;
+  /** The stream was admitted: from now on it is an active call. */
+  onAdmitted?: (session: CallSession) => void;
   /** μ-law 8 kHz audio played when the model cannot be reached: it must work without the model. */
   apologyAudio: Buffer;
   onEnded?: (session: CallSession) => void;
 }
 
 const OPEN = 1;
-/** Agent audio goes to Twilio in chunks of this many ms, each followed by a mark: the resolution of "heard". */
-const CHUNK_MS = 40;
 const MULAW_BYTES_PER_MS = 8;
 /** Twilio's messages are a few hundred bytes; anything this big is not Twilio. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
-/** Twilio sends ~50 media messages a second plus mark echoes. */
+/** Twilio sends ~50 media messages a second; echoes of our own marks are not counted. */
 const MAX_MESSAGES_PER_SECOND = 500;
 /** New model sessions a call may open after the first one fails or drops. */
 const MAX_RECONNECTS = 3;
@@ -52,7 +53,9 @@ const MEDIA_STALL_MS = 750;
 const STALL_FILL_MS = 1000;
 /** A goodbye that never finishes playing still ends the call after this long. */
 const GOODBYE_TIMEOUT_MS = 20_000;
-const APOLOGY_MARK = 'apology:end';
+/** The apology plays as an item of its own, so its last mark says when it has been heard. */
+const APOLOGY_ITEM = 'apology';
+const BUSY_CODE = 'conversation_already_has_active_response';
 
 /**
  * One phone call: one Twilio media stream bridged to one Realtime session (or a new one, if the first
@@ -64,8 +67,23 @@ export class CallSession {
   private callSid: string | undefined;
   private recorder: CallRecorder | undefined;
   private readonly audio: AudioPath;
-  private playback = new PlaybackTracker();
-  private readonly conversation = new Conversation((turn) => this.recorder?.turn(turn));
+  private readonly playback = new Playback({
+    send: (chunk, mark) => {
+      this.sendToTwilio(outbound.media(this.streamSid!, chunk.toString('base64')));
+      this.recorder?.agentAudio(chunk, this.sinceStartMs());
+      this.sendToTwilio(outbound.mark(this.streamSid!, mark));
+    },
+    // Every clear (barge-in, reconnect, apology) drops unplayed audio from the recording too.
+    clear: () => {
+      this.sendToTwilio(outbound.clear(this.streamSid!));
+      this.recorder?.agentCleared(this.sinceStartMs());
+    },
+  });
+  private readonly speech = new SpeechQueue((instructions) => this.model.send({ type: 'response.create', response: { instructions } }));
+  private readonly conversation = new Conversation((turn) => {
+    this.recorder?.turn(turn);
+    if (turn.role === 'agent') this.log.log(personalLevel(this.deps.config.log), 'agent said', { text: turn.text, interrupted: turn.interrupted });
+  });
   private readonly floodGuard = new FloodGuard(MAX_MESSAGES_PER_SECOND);
   private readonly gaps = new InputGapFiller();
   private readonly limits: CallLimits;
@@ -73,8 +91,8 @@ export class CallSession {
 
   private readonly model: ModelLink;
   private activeResponseId: string | undefined;
-  private queuedInstructions: string | undefined;
   private failedResponsesInARow = 0;
+  private modelWasReady = false;
 
   private startedAt = 0;
   private lastMediaAt = 0;
@@ -92,20 +110,27 @@ export class CallSession {
   ) {
     this.log = deps.log;
     this.audio = createAudioPath(deps.config.audioMode);
-    this.model = new ModelLink(deps.openRealtime, () => phoneSession(deps.config), {
-      event: (event) => this.guarded(`model event ${event.type}`, () => this.handleModelEvent(event)),
-      ready: (sessions) => this.guarded('a model session start', () => this.onModelReady(sessions)),
-      lost: (why, retryable) => this.modelLost(why, retryable),
-      error: (message, code, cause) => {
-        this.log.warn('model error', { code, message, cause });
-        this.recorder?.event({ type: 'error', summary: `model error: ${message}`, detail: { code } });
+    const { limits } = deps.config;
+    this.model = new ModelLink(
+      deps.openRealtime,
+      () => phoneSession(deps.config),
+      {
+        event: (event) => this.guarded(`model event ${event.type}`, () => this.handleModelEvent(event)),
+        ready: (sessions) => this.guarded('a model session start', () => this.onModelReady(sessions)),
+        lost: (why, retryable) => this.guarded('a lost model session', () => this.modelLost(why, retryable)),
+        error: (message, code, cause) => this.guarded('a model error', () => this.onModelError(message, code, cause)),
       },
-    });
-    this.limits = new CallLimits(deps.config.limits, {
-      nearMaxDuration: () => this.say('Tell the caller, briefly and politely, that the call will have to end in a moment.'),
+      { readyTimeoutMs: limits.modelReadyTimeoutMs, keepAliveMs: limits.keepAliveMs },
+    );
+    this.limits = new CallLimits(limits, {
+      nearMaxDuration: () => this.say({ instructions: 'Tell the caller, briefly and politely, that the call will have to end in a moment.' }),
       maxDurationReached: () => this.endWithGoodbye('max-duration', 'The call has reached its time limit. Say a short, friendly goodbye.'),
-      idleWarning: () => this.say('Ask whether the caller is still there.'),
+      idleWarning: () => this.say({ instructions: 'Ask whether the caller is still there.', obsoleteWhenCallerSpeaks: true }),
       idleReached: () => this.endWithGoodbye('idle-timeout', 'The caller has gone quiet. Say a short, friendly goodbye.'),
+    });
+    // A socket that never says which call it is must not hold on to anything.
+    this.after(limits.streamStartTimeoutMs, () => {
+      if (!this.streamSid) this.reject(`no start message within ${limits.streamStartTimeoutMs} ms`);
     });
   }
 
@@ -120,9 +145,11 @@ export class CallSession {
 
   private handleTwilioFrame(frame: unknown): void {
     if (this.ended) return;
-    if (!this.floodGuard.allow()) return this.reject('message flood');
     if (byteLength(frame) > MAX_MESSAGE_BYTES) return this.reject('message too big', 1009);
     const parsed = parseTwilioMessage(frame);
+    // Echoes of our own marks are bounded by the marks we sent: a clear makes them arrive all at once.
+    const ourEcho = parsed.ok && parsed.message.event === 'mark' && this.playback.isOurMark(parsed.message.mark.name);
+    if (!ourEcho && !this.floodGuard.allow()) return this.reject('message flood');
     if (!parsed.ok) return this.reject(parsed.reason);
     const message = parsed.message;
     if (message.event === 'connected') return;
@@ -148,7 +175,7 @@ export class CallSession {
     this.timers.forEach(clearTimeout);
     this.timers.clear();
     const durationMs = this.startedAt ? Math.round(performance.now() - this.startedAt) : 0;
-    this.log.info('call ended', { reason, ...(detail ? { detail } : {}), durationMs });
+    if (this.streamSid) this.log.info('call ended', { reason, ...(detail ? { detail } : {}), durationMs });
     this.model.close();
     if (this.twilio.readyState === OPEN) this.twilio.close(1000, 'call ended');
     this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
@@ -174,11 +201,17 @@ export class CallSession {
     this.lastMediaAt = this.startedAt;
     this.log = this.deps.log.child({ callSid: this.callSid, streamSid: this.streamSid });
     const { from, to } = message.start.customParameters;
-    this.log.info('call started', { from, to, audioMode: this.deps.config.audioMode });
+    this.log.info('call started', { audioMode: this.deps.config.audioMode });
+    this.log.log(personalLevel(this.deps.config.log), 'call started between', { from, to });
     this.recorder = this.deps.record?.(message, admission.reachedAt);
+    this.deps.onAdmitted?.(this);
     this.limits.start();
     this.every(250, () => this.fillStalledInput());
     this.model.connect();
+    const { firstWordsTimeoutMs } = this.deps.config.limits;
+    this.after(firstWordsTimeoutMs, () => {
+      if (!this.modelWasReady) this.apologizeAndEnd(`no model session was ready within ${firstWordsTimeoutMs} ms`);
+    });
   }
 
   private handleStreamEvent(message: Exclude<TwilioMessage, { event: 'connected' | 'start' }>): void {
@@ -217,9 +250,12 @@ export class CallSession {
   }
 
   private onMarkPlayed(name: string): void {
-    if (name === APOLOGY_MARK) return this.end(this.ending ?? 'model-error');
     const itemId = this.playback.acknowledged(name);
     if (!itemId) return;
+    if (itemId === APOLOGY_ITEM) {
+      if (this.playback.isPlayedOut(APOLOGY_ITEM)) this.end(this.ending ?? 'model-error');
+      return;
+    }
     this.limits.agentActivity();
     this.settleIfPlayedOut(itemId);
     this.finishGoodbyeIfPlayed();
@@ -229,22 +265,12 @@ export class CallSession {
     if (this.twilio.readyState === OPEN) this.twilio.send(message);
   }
 
-  /** Sends μ-law audio to Twilio in chunks, each followed by the mark `markFor` names, if any. */
-  private playToCaller(mulaw: Buffer, markFor?: (chunkMs: number) => string): void {
-    const chunkBytes = CHUNK_MS * MULAW_BYTES_PER_MS;
-    for (let offset = 0; offset < mulaw.length; offset += chunkBytes) {
-      const chunk = mulaw.subarray(offset, offset + chunkBytes);
-      this.sendToTwilio(outbound.media(this.streamSid!, chunk.toString('base64')));
-      this.recorder?.agentAudio(chunk, this.sinceStartMs());
-      if (markFor) this.sendToTwilio(outbound.mark(this.streamSid!, markFor(chunk.length / MULAW_BYTES_PER_MS)));
-    }
-  }
-
   // ───────────────────────────── model side ─────────────────────────────
 
   /** The model is gone. Open a new session and pick the conversation up again, or apologise and hang up. */
   private modelLost(why: string, retryable: boolean): void {
     this.activeResponseId = undefined;
+    this.speech.sessionLost();
     if (this.ended) return;
     const reconnectsUsed = this.model.sessions - 1;
     if (!retryable || reconnectsUsed >= MAX_RECONNECTS || this.ending) {
@@ -254,7 +280,15 @@ export class CallSession {
     const delay = RECONNECT_DELAYS_MS[Math.min(reconnectsUsed, RECONNECT_DELAYS_MS.length - 1)];
     this.log.warn('model connection lost: reconnecting', { why, attempt: reconnectsUsed + 1, delayMs: delay });
     this.recorder?.event({ type: 'reconnect', summary: `${why}; reconnecting (attempt ${reconnectsUsed + 1})` });
-    this.after(delay, () => this.model.connect());
+    this.after(delay, () => {
+      if (!this.ending) this.model.connect();
+    });
+  }
+
+  private onModelError(message: string, code: string | undefined, cause: string | undefined): void {
+    this.log.warn('model error', { code, message, cause });
+    this.recorder?.event({ type: 'error', summary: `model error: ${message}`, detail: { code } });
+    if (code === BUSY_CODE) this.speech.refusedAsBusy();
   }
 
   private handleModelEvent(event: RealtimeServerEvent): void {
@@ -262,6 +296,7 @@ export class CallSession {
     switch (event.type) {
       case 'response.created':
         this.activeResponseId = event.response.id;
+        if (event.response.id) this.speech.responseStarted(event.response.id);
         return;
       case 'response.output_audio.delta':
         return this.onAgentAudio(event.response_id, event.item_id, event.delta);
@@ -274,37 +309,52 @@ export class CallSession {
         return this.onResponseDone(event.response);
       case 'input_audio_buffer.speech_started':
         this.callerSpeaking = true;
-        this.limits.callerActivity();
+        this.limits.callerStartedSpeaking();
+        this.speech.callerStartedSpeaking();
         this.conversation.callerStartedSpeaking(event.item_id, Date.now());
         return this.onCallerStartedSpeaking();
       case 'input_audio_buffer.speech_stopped':
         this.callerSpeaking = false;
         this.callerStoppedAt = performance.now();
-        this.limits.callerActivity();
+        this.limits.callerStoppedSpeaking();
+        this.speech.callerStoppedSpeaking();
         return;
       case 'conversation.item.input_audio_transcription.completed':
-        this.log.info('caller said', { text: event.transcript });
+        this.log.log(personalLevel(this.deps.config.log), 'caller said', { text: event.transcript });
         this.conversation.callerSaid(event.item_id, event.transcript, Date.now());
         this.recorder?.transcriptionUsage(event.usage);
         return;
     }
   }
 
-  /** A model session is ready: greet the caller, or pick the conversation up again after a reconnect. */
+  /**
+   * A model session is ready: greet the caller, or pick the conversation up again after a reconnect.
+   *
+   * Caller audio that waited for the first session is dropped when there is a greeting: it can only be a
+   * "hello?" into the silence, which the greeting answers, and sent after the greeting was asked for it would
+   * count as the caller talking over it and cancel it. (The recording keeps it.) After a reconnect the audio
+   * that waited is the caller's side of the conversation and is sent.
+   */
   private onModelReady(sessions: number): void {
+    this.modelWasReady = true;
     if (sessions > 1) this.reseed();
     const history = this.conversation.history;
     const { greeting } = this.deps.config.persona;
-    if (history.length > 0) this.say('The line dropped for a moment. Say sorry in a few words and carry on where you left off.');
-    else if (greeting) this.model.send(greetingResponse(greeting));
+    if (history.length > 0) {
+      this.say({ instructions: 'The line dropped for a moment. Say sorry in a few words and carry on where you left off.', obsoleteWhenCallerSpeaks: true });
+    } else if (greeting) {
+      const droppedMs = this.model.discardPendingAudio();
+      if (droppedMs > 0) this.log.debug('caller audio from before the greeting is not sent to the model', { ms: droppedMs });
+      this.say({ instructions: greetingInstructions(greeting) });
+    }
+    this.speech.resume();
   }
 
   /** A new model session after a failure starts with the conversation as the caller heard it so far. */
   private reseed(): void {
-    // Audio still playing came from the old session, whose items the new one cannot truncate: it stops here.
-    if (this.playback.isPlaying) this.sendToTwilio(outbound.clear(this.streamSid!));
     this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
-    this.playback = new PlaybackTracker();
+    // Audio still playing came from the old session, whose items the new one cannot truncate: it stops here.
+    this.playback.stopAll();
     const history = this.conversation.history;
     for (const item of reseedItems(history)) this.model.send(item);
     this.log.info('model session resumed', { turns: history.length, modelSessions: this.model.sessions });
@@ -321,7 +371,12 @@ export class CallSession {
     const now = performance.now();
     const latencyMs = this.callerStoppedAt === undefined ? undefined : Math.round(now - this.callerStoppedAt);
     this.conversation.agentAudio(itemId, ms, Date.now(), latencyMs);
-    if (this.playback.isDropped(responseId) || mulaw.length === 0) return;
+    if (this.playback.isDropped(responseId)) {
+      // None of this item reached the caller: the model must not remember saying it.
+      if (this.playback.discard(responseId, itemId)) this.truncate(itemId, 0);
+      return;
+    }
+    if (mulaw.length === 0) return;
     if (!this.firstAudioSeen) {
       this.firstAudioSeen = true;
       const sinceStartMs = Math.round(now - this.startedAt);
@@ -333,7 +388,12 @@ export class CallSession {
       this.recorder?.turnLatency(latencyMs);
     }
     this.callerStoppedAt = undefined;
-    this.playToCaller(mulaw, (chunkMs) => this.playback.sent(responseId, itemId, chunkMs));
+    this.playback.play(responseId, itemId, mulaw);
+  }
+
+  private truncate(itemId: string, audioEndMs: number): void {
+    this.model.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });
+    this.conversation.agentSettled(itemId, audioEndMs, true);
   }
 
   private onResponseDone(response: Extract<RealtimeServerEvent, { type: 'response.done' }>['response']): void {
@@ -341,13 +401,10 @@ export class CallSession {
     if (response.id) this.playback.responseDone(response.id);
     this.recorder?.responseUsage(response.usage);
     this.log.debug('response done', { status: response.status, usage: response.usage });
+    const said = response.id ? this.speech.responseDone(response.id, response.status === 'cancelled') : undefined;
     if (response.status === 'failed') return this.onResponseFailed(response.status_details);
     this.failedResponsesInARow = 0;
-    if (this.queuedInstructions) {
-      const instructions = this.queuedInstructions;
-      this.queuedInstructions = undefined;
-      this.say(instructions);
-    } else if (this.ending) {
+    if (said?.goodbye) {
       this.goodbyeSpoken = true;
       this.finishGoodbyeIfPlayed();
     }
@@ -363,38 +420,28 @@ export class CallSession {
   }
 
   /**
-   * Barge-in. If agent audio is queued or playing, the caller is talking over it: clear Twilio first
+   * The caller started talking. A response still generating is theirs to interrupt, whether or not any of
+   * it plays yet: its audio is dropped from now on (the server cancels it, as the session sets
+   * interrupt_response). If agent audio is waiting or playing, this is a barge-in: clear Twilio first
    * (latency matters more than bookkeeping), then truncate each cut item at what the caller heard so the
-   * model remembers only that. A response still generating is cancelled by the server itself, because the
-   * session sets interrupt_response; its late deltas are dropped here. With nothing playing this is an
-   * ordinary turn and playback is left alone.
+   * model remembers only that. With nothing playing this is an ordinary turn.
    */
   private onCallerStartedSpeaking(): void {
+    if (this.activeResponseId) this.playback.drop(this.activeResponseId);
     if (!this.playback.isPlaying) return;
-    this.sendToTwilio(outbound.clear(this.streamSid!));
-    const truncations = this.playback.interrupt(this.activeResponseId);
+    const truncations = this.playback.interrupt();
     this.audio.resetOutput();
-    this.recorder?.agentCleared(this.sinceStartMs());
-    for (const t of truncations) {
-      this.model.send({ type: 'conversation.item.truncate', item_id: t.itemId, content_index: 0, audio_end_ms: t.audioEndMs });
-      this.conversation.agentSettled(t.itemId, t.audioEndMs, true);
-    }
+    for (const t of truncations) this.truncate(t.itemId, t.audioEndMs);
     const cut = truncations.map((t) => ({ itemId: t.itemId, heardMs: t.audioEndMs, sentMs: Math.round(t.sentMs) }));
     this.log.info('barge-in', { truncations: cut });
     this.recorder?.bargeIn(cut);
-    this.finishGoodbyeIfPlayed();
   }
 
   // ───────────────────────────── ending ─────────────────────────────
 
-  /** Asks the model to say something now, or after the response in progress. */
-  private say(instructions: string): void {
-    if (!this.model.ready || this.ended) return;
-    if (this.activeResponseId) {
-      this.queuedInstructions = instructions;
-      return;
-    }
-    this.model.send({ type: 'response.create', response: { instructions } });
+  /** Asks the model to say something, in turn: never over the caller or another response. */
+  private say(speech: Speech): void {
+    if (!this.ended) this.speech.say(speech);
   }
 
   /** The model says goodbye; the call ends once that has played (or after a timeout). */
@@ -404,8 +451,8 @@ export class CallSession {
     this.ending = reason;
     this.limits.stop();
     this.log.info('ending the call', { reason });
-    this.queuedInstructions = undefined;
-    this.say(instructions);
+    this.speech.clear();
+    this.say({ instructions, goodbye: true });
     this.after(GOODBYE_TIMEOUT_MS, () => this.end(reason, 'goodbye did not finish in time'));
   }
 
@@ -420,11 +467,10 @@ export class CallSession {
     this.model.close();
     this.recorder?.event({ type: 'error', summary: `model unavailable: ${why}` });
     if (this.twilio.readyState !== OPEN || !this.streamSid) return this.end('model-error', why);
-    if (this.playback.isPlaying) this.sendToTwilio(outbound.clear(this.streamSid));
-    this.playback = new PlaybackTracker();
+    this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
+    this.playback.stopAll();
     const apology = this.deps.apologyAudio;
-    this.playToCaller(apology);
-    this.sendToTwilio(outbound.mark(this.streamSid, APOLOGY_MARK));
+    this.playback.play(APOLOGY_ITEM, APOLOGY_ITEM, apology);
     this.after(apology.length / MULAW_BYTES_PER_MS + 3000, () => this.end('model-error', why));
   }
 

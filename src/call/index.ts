@@ -1,4 +1,5 @@
 export { CallSession, MAX_MESSAGE_BYTES, type CallSessionDeps, type TwilioSocket, type Admission } from './callSession';
-export { PlaybackTracker, type Truncation } from './playback';
+export { Playback, type PlaybackOutput, type Truncation } from './playback';
+export { SpeechQueue, type Speech } from './speechQueue';
 export { Conversation, cutAtHeard } from './conversation';
 export type { CallRecorder, TranscriptionUsage } from './recorder';

@@ -16,6 +16,7 @@ export class CallLimits {
   private durationTimers: NodeJS.Timeout[] = [];
   private idleTimer: NodeJS.Timeout | undefined;
   private warnedIdle = false;
+  private callerSpeaking = false;
   private stopped = false;
 
   constructor(
@@ -37,16 +38,24 @@ export class CallLimits {
     this.armIdle(this.limits.idleTimeoutMs);
   }
 
-  /** The caller spoke: the idle clock starts over. */
-  callerActivity(): void {
+  /** A caller who is talking is not idle, however long they talk: no idle clock until they stop. */
+  callerStartedSpeaking(): void {
     if (this.stopped) return;
+    this.callerSpeaking = true;
     this.warnedIdle = false;
+    clearTimeout(this.idleTimer);
+  }
+
+  /** The caller finished a turn: the idle clock starts over. */
+  callerStoppedSpeaking(): void {
+    if (this.stopped) return;
+    this.callerSpeaking = false;
     this.armIdle(this.limits.idleTimeoutMs);
   }
 
   /** Agent audio played: nobody is idle while it does, but only the caller can answer a warning. */
   agentActivity(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.callerSpeaking) return;
     this.armIdle(this.warnedIdle ? this.afterWarningMs : this.limits.idleTimeoutMs);
   }
 

@@ -1,4 +1,5 @@
 import type { RealtimeClientEvent, RealtimeServerEvent, RealtimeSessionCreateRequest } from 'openai/resources/realtime/realtime';
+import { keepAlive } from '../keepAlive';
 import type { OpenAIRealtimeWS } from '../realtime';
 
 export interface ModelLinkHandlers {
@@ -10,6 +11,13 @@ export interface ModelLinkHandlers {
   lost(why: string, retryable: boolean): void;
   /** An error from the server or the socket; the session may well go on. */
   error(message: string, code: string | undefined, cause: string | undefined): void;
+}
+
+export interface ModelLinkTiming {
+  /** A session not configured this long after connecting is given up on (it stalled or ignored us). */
+  readyTimeoutMs: number;
+  /** Ping interval; a session that misses a pong is dead. */
+  keepAliveMs: number;
 }
 
 const OPEN = 1;
@@ -26,11 +34,14 @@ export class ModelLink {
   private isReady = false;
   private connections = 0;
   private pendingInput: Array<{ audio: string; ms: number }> = [];
+  private readyTimer: NodeJS.Timeout | undefined;
+  private stopKeepAlive = () => {};
 
   constructor(
     private readonly open: () => OpenAIRealtimeWS,
     private readonly session: () => RealtimeSessionCreateRequest,
     private readonly on: ModelLinkHandlers,
+    private readonly timing: ModelLinkTiming,
   ) {}
 
   get ready(): boolean {
@@ -53,23 +64,35 @@ export class ModelLink {
     }
     this.rt = rt;
     let refusedStatus: number | undefined;
+    let settingsSent = false;
+    this.readyTimer = setTimeout(
+      () => this.giveUp(`model session not ready within ${this.timing.readyTimeoutMs} ms`, true),
+      this.timing.readyTimeoutMs,
+    );
+    this.stopKeepAlive = keepAlive(rt.socket, this.timing.keepAliveMs, () => this.giveUp('model socket stopped answering pings', true));
     // Without an error listener the SDK turns errors into unhandled rejections that kill the process.
     rt.on('error', (err) => {
       if (rt !== this.rt) return;
       refusedStatus ??= Number(/Unexpected server response: (\d{3})/.exec(err.message)?.[1]) || undefined;
-      this.on.error(err.error?.message ?? err.message, err.error?.code ?? undefined, causeOf(err));
+      const message = err.error?.message ?? err.message;
+      this.on.error(message, err.error?.code ?? undefined, causeOf(err));
+      // Nothing but the session settings is outstanding before the session is ready: this error answers
+      // them, and the same settings would be refused again.
+      if (err.error && settingsSent && !this.isReady) this.giveUp(`model refused the session settings: ${message}`, false);
     });
     rt.socket.on('close', (code, reason) => {
       if (rt !== this.rt) return;
-      this.rt = undefined;
-      this.isReady = false;
+      this.forget();
       const why = refusedStatus ? `model refused the connection (HTTP ${refusedStatus})` : `model socket closed (${code} ${reason.toString()})`;
       // A bad key or missing access will not fix itself on a retry.
       this.on.lost(why, refusedStatus !== 401 && refusedStatus !== 403);
     });
     rt.on('event', (event) => {
       if (rt !== this.rt) return;
-      if (event.type === 'session.created') this.send({ type: 'session.update', session: this.session() });
+      if (event.type === 'session.created') {
+        settingsSent = true;
+        this.send({ type: 'session.update', session: this.session() });
+      }
       if (event.type === 'session.updated' && !this.isReady) this.becomeReady();
       this.on.event(event);
     });
@@ -87,19 +110,40 @@ export class ModelLink {
     while (keptMs > MAX_PENDING_INPUT_MS) keptMs -= this.pendingInput.shift()!.ms;
   }
 
+  /** Drops the caller audio that waited for the session, e.g. because the greeting answers it; returns its ms. */
+  discardPendingAudio(): number {
+    const ms = this.pendingInput.reduce((sum, chunk) => sum + chunk.ms, 0);
+    this.pendingInput = [];
+    return ms;
+  }
+
   /** Closes the session on purpose: no `lost` follows. */
   close(): void {
     const rt = this.rt;
-    this.rt = undefined;
-    this.isReady = false;
+    this.forget();
     if (!rt) return;
     // terminate() works in every state; close() on a socket still connecting throws.
     if (rt.socket.readyState === OPEN) rt.close({ code: 1000, reason: 'call ended' });
     else rt.socket.terminate();
   }
 
+  /** This session is of no use (stalled, dead or refusing our settings): close it and report it lost. */
+  private giveUp(why: string, retryable: boolean): void {
+    if (!this.rt) return;
+    this.close();
+    this.on.lost(why, retryable);
+  }
+
+  private forget(): void {
+    clearTimeout(this.readyTimer);
+    this.stopKeepAlive();
+    this.rt = undefined;
+    this.isReady = false;
+  }
+
   private becomeReady(): void {
     this.isReady = true;
+    clearTimeout(this.readyTimer);
     // The handler may seed the conversation first; the audio that waited follows it.
     this.on.ready(this.connections);
     for (const { audio } of this.pendingInput) this.send({ type: 'input_audio_buffer.append', audio });

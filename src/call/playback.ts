@@ -1,41 +1,81 @@
 /**
- * What the caller has actually heard, from Twilio's mark echoes rather than clocks.
+ * Agent audio on its way to the caller, and what the caller has actually heard of it.
  *
- * Every chunk of agent audio we send is followed by a uniquely named mark. Twilio echoes a mark when
- * playback passes it, so the latest echoed mark of an item is how much of that item the caller heard.
- * A `clear` makes Twilio echo every outstanding mark at once: those echoes are not playback and are ignored.
+ * The model generates audio several times faster than real time. Only a short lead of it (`leadMs`) is
+ * handed to the line at a time; the rest waits here and goes out as the line reports playback. That keeps
+ * a clear cheap (few marks to echo back), keeps the line's buffer short, and loses nothing.
+ *
+ * Every chunk handed to the line is followed by a uniquely named mark. The line echoes a mark when playback
+ * passes it, so the latest echoed mark of an item is how much of that item the caller heard. A clear makes
+ * the line echo every outstanding mark at once: those echoes are not playback and are ignored.
  */
+
+/** Where the audio goes: one chunk followed by its mark, and a clear of everything not yet played. */
+export interface PlaybackOutput {
+  send(chunk: Buffer, mark: string): void;
+  clear(): void;
+}
 
 export interface Truncation {
   itemId: string;
-  /** Integer milliseconds of the item's audio the caller heard; never beyond what was sent. */
+  /** Integer milliseconds of the item's audio the caller heard; never beyond what was generated. */
   audioEndMs: number;
+  /** Milliseconds of the item the model generated (heard or not). */
   sentMs: number;
 }
 
 interface ItemPlayback {
   responseId: string;
+  /** Generated so far: handed to the line or still waiting here. */
+  generatedMs: number;
+  /** Handed to the line so far. */
   sentMs: number;
   playedMs: number;
   pendingMarks: number;
+  waitingChunks: number;
+}
+
+interface Chunk {
+  itemId: string;
+  audio: Buffer;
+  ms: number;
 }
 
 interface PendingMark {
   itemId: string;
   /** The item's sent position (ms) at the end of the audio this mark follows. */
   atMs: number;
+  ms: number;
 }
 
-export class PlaybackTracker {
+const MULAW_BYTES_PER_MS = 8;
+/** Agent audio goes to the line in chunks of this many ms, each followed by a mark: the resolution of "heard". */
+export const CHUNK_MS = 40;
+/** How far ahead of playback audio is handed to the line: enough to ride out network jitter. */
+export const DEFAULT_LEAD_MS = 1000;
+
+export class Playback {
   private readonly items = new Map<string, ItemPlayback>();
+  private waiting: Chunk[] = [];
   private readonly pending = new Map<string, PendingMark>();
   private readonly clearedMarks = new Set<string>();
   private readonly droppedResponses = new Set<string>();
+  private aheadMs = 0;
   private markSeq = 0;
 
-  /** True while audio we sent is still queued or playing at Twilio. */
+  constructor(
+    private readonly output: PlaybackOutput,
+    private readonly leadMs = DEFAULT_LEAD_MS,
+  ) {}
+
+  /** True while agent audio is waiting here, queued at the line or playing. */
   get isPlaying(): boolean {
-    return this.pending.size > 0;
+    return this.waiting.length > 0 || this.pending.size > 0;
+  }
+
+  /** A mark name we sent that the line may still echo (played, or because of a clear). */
+  isOurMark(name: string): boolean {
+    return this.pending.has(name) || this.clearedMarks.has(name);
   }
 
   /** Audio of an interrupted response must never reach the caller, even if it arrives late. */
@@ -43,18 +83,27 @@ export class PlaybackTracker {
     return this.droppedResponses.has(responseId);
   }
 
-  /** Records `ms` of an item's audio sent to Twilio and returns the name of the mark to send after it. */
-  sent(responseId: string, itemId: string, ms: number): string {
+  /** From now on, audio of this response is dropped (the caller took the turn). */
+  drop(responseId: string): void {
+    this.droppedResponses.add(responseId);
+  }
+
+  /** Generated audio of an item: it plays after everything queued before it. */
+  play(responseId: string, itemId: string, mulaw: Buffer): void {
     let item = this.items.get(itemId);
     if (!item) {
-      item = { responseId, sentMs: 0, playedMs: 0, pendingMarks: 0 };
+      item = { responseId, generatedMs: 0, sentMs: 0, playedMs: 0, pendingMarks: 0, waitingChunks: 0 };
       this.items.set(itemId, item);
     }
-    item.sentMs += ms;
-    item.pendingMarks++;
-    const name = `${itemId}:${Math.floor(item.sentMs)}:${++this.markSeq}`;
-    this.pending.set(name, { itemId, atMs: item.sentMs });
-    return name;
+    const chunkBytes = CHUNK_MS * MULAW_BYTES_PER_MS;
+    for (let offset = 0; offset < mulaw.length; offset += chunkBytes) {
+      const audio = mulaw.subarray(offset, offset + chunkBytes);
+      const ms = audio.length / MULAW_BYTES_PER_MS;
+      item.generatedMs += ms;
+      item.waitingChunks++;
+      this.waiting.push({ itemId, audio, ms });
+    }
+    this.pump();
   }
 
   /**
@@ -66,16 +115,18 @@ export class PlaybackTracker {
     const mark = this.pending.get(name);
     if (!mark) return undefined;
     this.pending.delete(name);
+    this.aheadMs -= mark.ms;
     const item = this.items.get(mark.itemId)!;
     item.playedMs = Math.max(item.playedMs, mark.atMs);
     item.pendingMarks--;
+    this.pump();
     return mark.itemId;
   }
 
-  /** Everything sent of the item so far has played (more may still come while it is generating). */
+  /** Everything generated of the item so far has played (more may still come while it is generating). */
   isPlayedOut(itemId: string): boolean {
     const item = this.items.get(itemId);
-    return item !== undefined && item.pendingMarks === 0;
+    return item !== undefined && item.pendingMarks === 0 && item.waitingChunks === 0;
   }
 
   /** Milliseconds of an item the caller has heard so far. */
@@ -84,29 +135,61 @@ export class PlaybackTracker {
   }
 
   /**
-   * The caller talked over the agent, and we have just told Twilio to clear. Everything still queued is
-   * gone: its marks will echo without being played, the responses it came from are dropped, and each item
-   * cut short is to be truncated at what was heard. `activeResponseId` is a response still generating,
-   * whose later audio must be dropped too even if none of it was sent yet.
+   * The caller talked over the agent. Everything not yet played is gone: the line is told to clear (only if
+   * it holds anything), its marks will echo without being played, the responses it came from are dropped,
+   * and each item cut short is to be truncated at what was heard (0 if none of it was).
    */
-  interrupt(activeResponseId?: string): Truncation[] {
-    for (const name of this.pending.keys()) this.clearedMarks.add(name);
-    this.pending.clear();
-    for (const item of this.items.values()) item.pendingMarks = 0;
-    if (activeResponseId) this.droppedResponses.add(activeResponseId);
+  interrupt(): Truncation[] {
     const truncations: Truncation[] = [];
     for (const [itemId, item] of this.items) {
-      if (item.playedMs >= item.sentMs) continue;
+      if (item.playedMs >= item.generatedMs) continue;
       this.droppedResponses.add(item.responseId);
-      truncations.push({ itemId, audioEndMs: Math.floor(item.playedMs), sentMs: item.sentMs });
-      // What the caller heard is now all there is of this item.
-      item.sentMs = item.playedMs;
+      truncations.push({ itemId, audioEndMs: Math.floor(item.playedMs), sentMs: item.generatedMs });
     }
+    this.stopAll();
     return truncations;
+  }
+
+  /** Stops all audio at once; what the caller heard is now all there is of every item. */
+  stopAll(): void {
+    if (this.pending.size > 0) this.output.clear();
+    for (const name of this.pending.keys()) this.clearedMarks.add(name);
+    this.pending.clear();
+    this.aheadMs = 0;
+    this.waiting = [];
+    for (const item of this.items.values()) {
+      item.pendingMarks = item.waitingChunks = 0;
+      item.generatedMs = item.sentMs = item.playedMs;
+    }
+  }
+
+  /**
+   * Audio of a dropped response, which is not played. True the first time for an item none of which ever
+   * reached the caller: the model must forget all of it.
+   */
+  discard(responseId: string, itemId: string): boolean {
+    if (this.items.has(itemId)) return false;
+    this.items.set(itemId, { responseId, generatedMs: 0, sentMs: 0, playedMs: 0, pendingMarks: 0, waitingChunks: 0 });
+    return true;
   }
 
   /** A response finished: no more deltas can arrive for it. */
   responseDone(responseId: string): void {
     this.droppedResponses.delete(responseId);
+  }
+
+  /** Hands waiting chunks to the line until it holds `leadMs` of unplayed audio. */
+  private pump(): void {
+    while (this.waiting.length > 0 && this.aheadMs < this.leadMs) {
+      const chunk = this.waiting.shift()!;
+      const item = this.items.get(chunk.itemId)!;
+      item.waitingChunks--;
+      item.sentMs += chunk.ms;
+      item.pendingMarks++;
+      const name = `${chunk.itemId}:${Math.floor(item.sentMs)}:${++this.markSeq}`;
+      this.pending.set(name, { itemId: chunk.itemId, atMs: item.sentMs, ms: chunk.ms });
+      this.aheadMs += chunk.ms;
+      this.output.send(chunk.audio, name);
+    }
   }
 }

@@ -1,2 +1,2 @@
 export { openRealtime, type OpenAIRealtimeWS, type RealtimeSocketOptions } from './connect';
-export { phoneSession, greetingResponse, reseedItems, type SessionSettings } from './sessionConfig';
+export { phoneSession, greetingInstructions, reseedItems, type SessionSettings } from './sessionConfig';

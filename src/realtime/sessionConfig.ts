@@ -2,7 +2,6 @@ import type {
   ConversationItemCreateEvent,
   RealtimeAudioFormats,
   RealtimeSessionCreateRequest,
-  ResponseCreateEvent,
 } from 'openai/resources/realtime/realtime';
 import type { Config } from '../config';
 
@@ -42,14 +41,9 @@ export function phoneSession(settings: SessionSettings): RealtimeSessionCreateRe
   };
 }
 
-/** Asks the model to open the call with the configured greeting. */
-export function greetingResponse(greeting: string): ResponseCreateEvent {
-  return {
-    type: 'response.create',
-    response: {
-      instructions: `Greet the caller now by saying exactly this, and nothing more: "${greeting}"`,
-    },
-  };
+/** Instructions for the response that opens the call with the configured greeting. */
+export function greetingInstructions(greeting: string): string {
+  return `Greet the caller now by saying exactly this, and nothing more: "${greeting}"`;
 }
 
 /** The conversation so far, as items for a fresh session: text, since the old session's audio is gone. */

@@ -163,7 +163,8 @@ function dateValue(value: string | undefined): string {
 export function renderCallPage(call: CallDetail, options: { hasRecording: boolean }): string {
   const start = call.answeredAt;
   const latency = summarizeLatencies(call.turnLatenciesMs);
-  const totalTokens = Object.values(call.usage).reduce((a, b) => a + b, 0);
+  const { transcriptionSeconds: _seconds, ...tokens } = call.usage;
+  const totalTokens = Object.values(tokens).reduce((a, b) => a + b, 0);
   return page(
     `${call.from} · ${formatDateTime(call.startedAt)} · Call records`,
     html`<a class="back" href="/calls">← All calls</a>

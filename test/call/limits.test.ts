@@ -38,7 +38,8 @@ describe('CallLimits', () => {
     clock.start();
     jest.advanceTimersByTime(20_000);
     expect(seen).toEqual(['idle-warning@20000']);
-    clock.callerActivity();
+    clock.callerStartedSpeaking();
+    clock.callerStoppedSpeaking();
     jest.advanceTimersByTime(19_000);
     expect(seen).toHaveLength(1);
     jest.advanceTimersByTime(1_000);
@@ -62,11 +63,29 @@ describe('CallLimits', () => {
     clock.stop();
   });
 
+  it('runs no idle clock while the caller is talking, however long, nor while agent audio plays over them', () => {
+    jest.setSystemTime(0);
+    const { clock, seen } = limits(3_600_000, 20_000);
+    clock.start();
+    jest.advanceTimersByTime(15_000);
+    clock.callerStartedSpeaking();
+    jest.advanceTimersByTime(30_000); // a long story
+    clock.agentActivity(); // the tail of a reply still echoing back
+    jest.advanceTimersByTime(30_000);
+    expect(seen).toEqual([]);
+    clock.callerStoppedSpeaking();
+    jest.advanceTimersByTime(19_999);
+    expect(seen).toEqual([]);
+    jest.advanceTimersByTime(1);
+    expect(seen).toEqual(['idle-warning@95000']);
+    clock.stop();
+  });
+
   it('does nothing once stopped', () => {
     const { clock, seen } = limits(60_000, 10_000);
     clock.start();
     clock.stop();
-    clock.callerActivity();
+    clock.callerStoppedSpeaking();
     jest.advanceTimersByTime(120_000);
     expect(seen).toEqual([]);
   });

@@ -1,105 +1,166 @@
-import { PlaybackTracker } from '../../src/call';
+import { CHUNK_MS, Playback } from '../../src/call/playback';
 
-/** Sends `chunks` chunks of `ms` each for one item and returns their mark names. */
-function send(tracker: PlaybackTracker, responseId: string, itemId: string, chunks: number, ms = 40): string[] {
-  return Array.from({ length: chunks }, () => tracker.sent(responseId, itemId, ms));
+/** A line that keeps what it was handed: chunk lengths (ms) with their marks, and clears. */
+function fakeLine() {
+  const sent: Array<{ ms: number; mark: string }> = [];
+  const line = {
+    sent,
+    clears: 0,
+    send: (chunk: Buffer, mark: string) => sent.push({ ms: chunk.length / 8, mark }),
+    clear: () => line.clears++,
+    /** Plays the oldest `n` chunks handed over that were not played yet, acknowledging their marks. */
+    play(playback: Playback, n: number) {
+      for (const { mark } of sent.splice(0, n)) playback.acknowledged(mark);
+    },
+  };
+  return line;
 }
 
-describe('PlaybackTracker', () => {
-  it('counts heard milliseconds from acknowledged marks only', () => {
-    const tracker = new PlaybackTracker();
-    const marks = send(tracker, 'resp_1', 'item_A', 5);
-    expect(tracker.isPlaying).toBe(true);
-    expect(tracker.heardMs('item_A')).toBe(0);
-    tracker.acknowledged(marks[0]);
-    tracker.acknowledged(marks[1]);
-    expect(tracker.heardMs('item_A')).toBe(80);
-    marks.slice(2).forEach((m) => tracker.acknowledged(m));
-    expect(tracker.heardMs('item_A')).toBe(200);
-    expect(tracker.isPlaying).toBe(false);
+const audio = (ms: number) => Buffer.alloc(ms * 8, 0x55);
+
+describe('Playback', () => {
+  it('hands the line only a bounded lead, and the rest as playback passes the marks, losing nothing', () => {
+    const line = fakeLine();
+    const playback = new Playback(line, 200);
+    playback.play('r1', 'a', audio(1000)); // generated at once, much faster than real time
+    expect(line.sent.map((s) => s.ms)).toEqual([40, 40, 40, 40, 40]);
+    let heard = 0;
+    while (line.sent.length > 0) {
+      heard += line.sent[0].ms;
+      line.play(playback, 1);
+      expect(line.sent.reduce((sum, s) => sum + s.ms, 0)).toBeLessThanOrEqual(200);
+    }
+    expect(heard).toBe(1000);
+    expect(playback.heardMs('a')).toBe(1000);
+    expect(playback.isPlaying).toBe(false);
+    expect(playback.isPlayedOut('a')).toBe(true);
   });
 
-  it('gives every mark a unique name', () => {
-    const tracker = new PlaybackTracker();
-    const names = [...send(tracker, 'r1', 'a', 3), ...send(tracker, 'r2', 'b', 3)];
+  it('counts heard milliseconds from acknowledged marks only, in chunks of CHUNK_MS', () => {
+    const line = fakeLine();
+    const playback = new Playback(line, 10_000);
+    playback.play('r1', 'a', audio(200));
+    expect(line.sent).toHaveLength(200 / CHUNK_MS);
+    expect(playback.heardMs('a')).toBe(0);
+    line.play(playback, 2);
+    expect(playback.heardMs('a')).toBe(80);
+    expect(playback.isPlaying).toBe(true);
+    line.play(playback, 3);
+    expect(playback.heardMs('a')).toBe(200);
+    expect(playback.isPlaying).toBe(false);
+  });
+
+  it('gives every mark a unique name and knows its own marks', () => {
+    const line = fakeLine();
+    const playback = new Playback(line, 10_000);
+    playback.play('r1', 'a', audio(120));
+    playback.play('r2', 'b', audio(120));
+    const names = line.sent.map((s) => s.mark);
     expect(new Set(names).size).toBe(6);
+    expect(names.every((n) => playback.isOurMark(n))).toBe(true);
+    expect(playback.isOurMark('not-ours')).toBe(false);
   });
 
   it('ignores unknown and repeated mark echoes', () => {
-    const tracker = new PlaybackTracker();
-    const [first] = send(tracker, 'r1', 'a', 2);
-    expect(tracker.acknowledged('not-ours')).toBeUndefined();
-    expect(tracker.acknowledged(first)).toBe('a');
-    expect(tracker.acknowledged(first)).toBeUndefined();
-    expect(tracker.heardMs('a')).toBe(40);
+    const line = fakeLine();
+    const playback = new Playback(line, 10_000);
+    playback.play('r1', 'a', audio(80));
+    const [first] = line.sent.map((s) => s.mark);
+    expect(playback.acknowledged('not-ours')).toBeUndefined();
+    expect(playback.acknowledged(first)).toBe('a');
+    expect(playback.acknowledged(first)).toBeUndefined();
+    expect(playback.heardMs('a')).toBe(40);
   });
 
-  it('on interrupt truncates at what was heard and ignores the echoes the clear causes', () => {
-    const tracker = new PlaybackTracker();
-    const marks = send(tracker, 'resp_1', 'item_A', 10, 40.5);
-    marks.slice(0, 3).forEach((m) => tracker.acknowledged(m));
-    const truncations = tracker.interrupt('resp_1');
-    expect(truncations).toEqual([{ itemId: 'item_A', audioEndMs: 121, sentMs: 405 }]);
-    expect(Number.isInteger(truncations[0].audioEndMs)).toBe(true);
-    expect(tracker.isPlaying).toBe(false);
-    // Twilio echoes every cleared mark at once: that is not playback.
-    for (const m of marks.slice(3)) expect(tracker.acknowledged(m)).toBeUndefined();
-    expect(tracker.heardMs('item_A')).toBe(121);
+  it('on interrupt clears the line, truncates at what was heard, and ignores the echoes the clear causes', () => {
+    const line = fakeLine();
+    const playback = new Playback(line, 400);
+    playback.play('resp_1', 'item_A', audio(20_000));
+    line.play(playback, 3);
+    const atLine = line.sent.map((s) => s.mark);
+    expect(atLine).toHaveLength(10); // the lead, not 20 s of marks
+
+    const truncations = playback.interrupt();
+    expect(truncations).toEqual([{ itemId: 'item_A', audioEndMs: 120, sentMs: 20_000 }]);
+    expect(line.clears).toBe(1);
+    expect(playback.isPlaying).toBe(false);
+    expect(playback.isDropped('resp_1')).toBe(true);
+    // The line echoes every cleared mark at once: that is not playback, and nothing more is handed over.
+    for (const m of atLine) {
+      expect(playback.isOurMark(m)).toBe(true);
+      expect(playback.acknowledged(m)).toBeUndefined();
+      expect(playback.isOurMark(m)).toBe(false);
+    }
+    expect(playback.heardMs('item_A')).toBe(120);
+    expect(line.sent).toHaveLength(10);
   });
 
-  it('drops late deltas of the interrupted response until it is done', () => {
-    const tracker = new PlaybackTracker();
-    send(tracker, 'resp_1', 'item_A', 3);
-    tracker.interrupt('resp_1');
-    expect(tracker.isDropped('resp_1')).toBe(true);
-    expect(tracker.isDropped('resp_2')).toBe(false);
-    tracker.responseDone('resp_1');
-    expect(tracker.isDropped('resp_1')).toBe(false);
+  it('does not clear a line that holds nothing, yet truncates audio still waiting here at 0', () => {
+    const line = fakeLine();
+    const playback = new Playback(line, 80);
+    playback.play('r1', 'heard', audio(80));
+    line.play(playback, 2);
+    playback.play('r2', 'queued', audio(80));
+    line.sent.length = 0; // pretend the line lost them: nothing outstanding at the line for this test
+    expect(playback.interrupt()).toEqual([{ itemId: 'queued', audioEndMs: 0, sentMs: 80 }]);
+    expect(playback.isDropped('r1')).toBe(false);
+    expect(playback.isDropped('r2')).toBe(true);
   });
 
-  it('drops a still-generating response even if none of its audio was sent yet', () => {
-    const tracker = new PlaybackTracker();
-    send(tracker, 'resp_1', 'item_A', 3);
-    expect(tracker.interrupt('resp_2')).toHaveLength(1);
-    expect(tracker.isDropped('resp_2')).toBe(true);
+  it('drops a response on request, until it is done', () => {
+    const playback = new Playback(fakeLine());
+    playback.drop('resp_1');
+    expect(playback.isDropped('resp_1')).toBe(true);
+    expect(playback.isDropped('resp_2')).toBe(false);
+    playback.responseDone('resp_1');
+    expect(playback.isDropped('resp_1')).toBe(false);
   });
 
-  it('truncates an item that never started playing at 0, and leaves fully heard items alone', () => {
-    const tracker = new PlaybackTracker();
-    send(tracker, 'r1', 'heard', 2).forEach((m) => tracker.acknowledged(m));
-    send(tracker, 'r2', 'queued', 2);
-    expect(tracker.interrupt()).toEqual([{ itemId: 'queued', audioEndMs: 0, sentMs: 80 }]);
-    expect(tracker.isDropped('r1')).toBe(false);
+  it('discards audio of an item never heard, saying once that the model must forget it', () => {
+    const line = fakeLine();
+    const playback = new Playback(line);
+    playback.drop('r1');
+    expect(playback.discard('r1', 'x')).toBe(true);
+    expect(playback.discard('r1', 'x')).toBe(false);
+    expect(line.sent).toEqual([]);
   });
 
-  it('knows when everything sent of an item has played', () => {
-    const tracker = new PlaybackTracker();
-    const marks = send(tracker, 'r1', 'a', 2);
-    expect(tracker.isPlayedOut('a')).toBe(false);
-    tracker.acknowledged(marks[0]);
-    expect(tracker.isPlayedOut('a')).toBe(false);
-    tracker.acknowledged(marks[1]);
-    expect(tracker.isPlayedOut('a')).toBe(true);
-    tracker.sent('r1', 'a', 40);
-    expect(tracker.isPlayedOut('a')).toBe(false);
-    tracker.interrupt();
-    expect(tracker.isPlayedOut('a')).toBe(true);
-    expect(tracker.isPlayedOut('unknown')).toBe(false);
+  it('knows when everything generated of an item has played', () => {
+    const line = fakeLine();
+    const playback = new Playback(line, 40);
+    playback.play('r1', 'a', audio(80));
+    expect(playback.isPlayedOut('a')).toBe(false);
+    line.play(playback, 1);
+    expect(playback.isPlayedOut('a')).toBe(false); // the second chunk was waiting here
+    line.play(playback, 1);
+    expect(playback.isPlayedOut('a')).toBe(true);
+    playback.play('r1', 'a', audio(40));
+    expect(playback.isPlayedOut('a')).toBe(false);
+    playback.interrupt();
+    expect(playback.isPlayedOut('a')).toBe(true);
+    expect(playback.isPlayedOut('unknown')).toBe(false);
   });
 
-  it('has nothing to interrupt once everything played', () => {
-    const tracker = new PlaybackTracker();
-    send(tracker, 'r1', 'a', 2).forEach((m) => tracker.acknowledged(m));
-    expect(tracker.isPlaying).toBe(false);
-    expect(tracker.interrupt()).toEqual([]);
+  it('stops everything without truncations, leaving each item at what was heard', () => {
+    const line = fakeLine();
+    const playback = new Playback(line, 80);
+    playback.play('r1', 'a', audio(400));
+    line.play(playback, 1);
+    playback.stopAll();
+    expect(line.clears).toBe(1);
+    expect(playback.isPlaying).toBe(false);
+    expect(playback.interrupt()).toEqual([]);
+    expect(playback.heardMs('a')).toBe(40);
   });
 
   it('continues an item across deltas: positions are cumulative per item', () => {
-    const tracker = new PlaybackTracker();
-    send(tracker, 'r1', 'a', 2);
-    const later = tracker.sent('r1', 'a', 40);
-    expect(later).toMatch(/^a:120:/);
-    tracker.acknowledged(later);
-    expect(tracker.heardMs('a')).toBe(120);
+    const line = fakeLine();
+    const playback = new Playback(line, 10_000);
+    playback.play('r1', 'a', audio(80));
+    playback.play('r1', 'a', audio(40));
+    const last = line.sent[2].mark;
+    expect(last).toMatch(/^a:120:/);
+    playback.acknowledged(last);
+    expect(playback.heardMs('a')).toBe(120);
   });
 });

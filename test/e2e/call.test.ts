@@ -22,7 +22,7 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
     const session = await agent.fake.nextSession();
     await call.waitForPlayedMs(1400);
 
-    expect(session.model).toBe('gpt-realtime');
+    expect(session.model).toBe('gpt-realtime-2.1');
     expect(session.authorization).toBe('Bearer sk-test-key-0123456789');
     const update = await session.waitFor((e) => e.type === 'session.update');
     expect(update).toMatchObject({
@@ -32,7 +32,7 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
         audio: {
           input: {
             format: { type: 'audio/pcm', rate: 24000 },
-            transcription: { model: 'gpt-4o-mini-transcribe' },
+            transcription: { model: 'gpt-realtime-whisper' },
             turn_detection: { type: 'server_vad', silence_duration_ms: 500, interrupt_response: true },
           },
           output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'cedar' },

@@ -34,6 +34,7 @@ describe('every call leaves a truthful record', () => {
     await call.waitFor(() => !call.isPlaying(), 3000, 'answer played');
     await call.hangUp();
     await call.waitFor(() => agent.server.activeCalls.size === 0, 2000, 'call over');
+    await agent.recordingsSettled();
 
     const { calls } = await api<{ calls: CallSummary[] }>('/api/calls');
     expect(calls).toEqual([

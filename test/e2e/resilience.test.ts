@@ -95,11 +95,11 @@ describe('only Twilio gets in', () => {
 
 describe('local development without signatures', () => {
   it('takes unsigned requests only with TWILIO_SKIP_SIGNATURE_CHECK on', async () => {
-    const agent = await TestAgent.start({ TWILIO_SKIP_SIGNATURE_CHECK: 'true' });
+    const agent = await TestAgent.start({ TWILIO_SKIP_SIGNATURE_CHECK: 'true', PUBLIC_URL: 'https://localhost' });
     try {
       const answered = await webhook(agent, 'CA00000000000000000000000000000011', false);
       expect(answered.status).toBe(200);
-      const call = await agent.dial({ signWebSocket: false });
+      const call = await agent.dial({ signWebSocket: false, publicUrl: 'https://localhost' });
       await call.waitForPlayedMs(200);
     } finally {
       await agent.stop();

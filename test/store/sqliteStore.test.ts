@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { emptyUsage, openSqliteStore, type CallStore, type NewCall } from '../../src/store';
+import { MIGRATIONS } from '../../src/store/migrations';
 
 const T0 = Date.UTC(2025, 4, 1, 14, 0, 0);
 
@@ -42,7 +43,7 @@ describe('SQLite call store', () => {
     const db = new Database(file, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     } finally {
       db.close();
     }

@@ -29,6 +29,8 @@ export class TestAgent {
     readonly url: string,
     readonly store: CallStore,
     private readonly dataDir: string,
+    /** Resolves once every ended call's recording is complete and on its record. */
+    readonly recordingsSettled: () => Promise<void>,
   ) {}
 
   /** `adjust` may change the loaded config, e.g. limits shorter than the settings allow. */
@@ -54,15 +56,16 @@ export class TestAgent {
     const log = createLogger(config.log, [config.openai.apiKey, AUTH_TOKEN]);
     const store = openSqliteStore(config.store.databasePath);
     const recordingsDir = recordingsDirFor(config.store.databasePath);
+    const record = storeRecorder(store, { config, recordingsDir }, log);
     const server = createServer({
       config,
       log,
       realtimeSocketOptions: { ca: fake.ca },
-      record: storeRecorder(store, { config, recordingsDir }, log),
+      record,
       review: createReviewRouter({ store, adminToken: ADMIN_TOKEN, recordingsDir }),
     });
     const address = await server.listen(0, '127.0.0.1');
-    return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, dataDir);
+    return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, dataDir, record.settled);
   }
 
   async dial(options: Partial<DialOptions> = {}): Promise<SimulatedCall> {
@@ -83,6 +86,7 @@ export class TestAgent {
     for (const call of this.calls) call.close();
     await this.server.close();
     await this.fake.close();
+    await this.recordingsSettled();
     this.store.shutdown();
     rmSync(this.dataDir, { recursive: true, force: true });
   }

@@ -1,9 +1,8 @@
-import { pcm16ToMulaw } from '../../src/audio';
 import {
-  CallRecording,
   emptyUsage,
   estimateCostUsd,
   saveRecording,
+  stereoWav,
   type CallEvent,
   type CallStore,
   type EndReason,
@@ -220,7 +219,7 @@ export function seedCalls(
     if (demo.lengthS === undefined) continue;
     let recordingFile: string | undefined;
     if (options.recordingsDir && options.withRecording?.includes(demo.callSid)) {
-      recordingFile = saveRecording(options.recordingsDir, demo.callSid, demoRecording(demo).toWav());
+      recordingFile = saveRecording(options.recordingsDir, demo.callSid, demoRecording(demo));
     }
     store.close(demo.callSid, {
       endedAt: answeredAt + demo.lengthS * 1000,
@@ -242,24 +241,23 @@ function speechSeconds(text: string): number {
 }
 
 /** Stand-in audio: a soft hum per turn where each side spoke (no real voices in the repository). */
-function demoRecording(demo: DemoCall): CallRecording {
-  const recording = new CallRecording();
+function demoRecording(demo: DemoCall): Buffer {
+  const frames = Math.round((demo.lengthS ?? 0) * 8000);
+  const tracks = { caller: new Int16Array(frames), agent: new Int16Array(frames) };
   for (const turn of demo.turns) {
-    const seconds = turn.cut?.heard ?? speechSeconds(turn.text);
-    const audio = hum(turn.role === 'agent' ? 220 : 150, seconds);
-    if (turn.role === 'agent') recording.agent(audio, turn.at * 1000);
-    else recording.caller(audio, turn.at * 1000);
+    const start = Math.min(Math.round(turn.at * 8000), frames);
+    const audio = hum(turn.role === 'agent' ? 220 : 150, turn.cut?.heard ?? speechSeconds(turn.text));
+    tracks[turn.role].set(audio.subarray(0, frames - start), start);
   }
-  recording.caller(new Uint8Array(8), (demo.lengthS ?? 0) * 1000);
-  return recording;
+  return stereoWav(tracks.caller, tracks.agent, 8000);
 }
 
-function hum(hz: number, seconds: number): Uint8Array {
+function hum(hz: number, seconds: number): Int16Array {
   const pcm = new Int16Array(Math.round(seconds * 8000));
   for (let i = 0; i < pcm.length; i++) {
     const t = i / 8000;
     const syllables = 0.55 + 0.45 * Math.sin(2 * Math.PI * 3.2 * t); // ~3 syllables a second
     pcm[i] = Math.round(5000 * syllables * Math.sin(2 * Math.PI * hz * t));
   }
-  return pcm16ToMulaw(pcm);
+  return pcm;
 }
