@@ -179,6 +179,8 @@ export class CallSession {
     this.model.close();
     if (this.twilio.readyState === OPEN) this.twilio.close(1000, 'call ended');
     this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
+    // Agent audio still queued at Twilio when the call ends was never heard.
+    this.recorder?.agentCleared(this.sinceStartMs());
     this.recorder?.finish(reason);
     this.deps.onEnded?.(this);
   }

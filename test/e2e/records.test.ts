@@ -43,7 +43,7 @@ describe('every call leaves a truthful record', () => {
     const record = await api<CallDetail>(`/api/calls/${call.callSid}`);
     expect(record).toMatchObject({
       direction: 'inbound',
-      model: 'gpt-realtime',
+      model: 'gpt-realtime-2.1',
       voice: 'marin',
       audioMode: 'pcm16',
       bargeIns: 1,

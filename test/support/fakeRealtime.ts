@@ -126,6 +126,8 @@ export interface SessionFaults {
    * answered at all ('ignore'): either way the session never becomes configured.
    */
   sessionUpdate?: 'reject' | 'ignore';
+  /** Each session.update is applied (and answered) only this many ms after it arrives: a slow start. */
+  sessionUpdateDelayMs?: number;
 }
 
 /**
@@ -673,6 +675,7 @@ export class FakeSession extends EventEmitter {
   private dispatch(event: RealtimeClientEvent): void {
     switch (event.type) {
       case 'session.update':
+        if (this.faults.sessionUpdateDelayMs) return void this.later(this.faults.sessionUpdateDelayMs, () => this.onSessionUpdate(event.session as unknown));
         return this.onSessionUpdate(event.session as unknown);
       case 'input_audio_buffer.append':
         return this.onAppend(event.audio);
