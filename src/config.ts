@@ -7,8 +7,11 @@ import {
   takesTranscriptionDelay,
   TRANSCRIPTION_DELAYS,
   TRANSCRIPTION_MODELS,
+  TURN_DETECTIONS,
+  VAD_EAGERNESSES,
   VOICES,
   type TranscriptionDelay,
+  type VadEagerness,
 } from './realtime/models';
 
 /** Every setting the process reads, with its default. Errors name the variable. */
@@ -20,6 +23,9 @@ const DEFAULT_INSTRUCTIONS = [
 ].join(' ');
 
 const DEFAULT_GREETING = 'Hello! Thanks for calling. How can I help you today?';
+
+/** English names of languages, e.g. es → Spanish; undefined for a code that names no language. */
+const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
 
 /** An unset variable and an empty one both mean "use the default", except where empty has its own meaning. */
 const optionalText = z
@@ -87,12 +93,25 @@ const EnvSchema = z.object({
   AGENT_INSTRUCTIONS_FILE: optionalText,
   AGENT_NAME: optionalText.pipe(z.string().default('Receptionist')),
   AGENT_VOICE: optionalText.pipe(z.enum(VOICES).default('marin')),
+  AGENT_LANGUAGE: optionalText.pipe(
+    z
+      .string()
+      .refine(
+        (v) => /^[a-z]{2}$/.test(v) && languageNames.of(v) !== undefined,
+        'must be a two-letter ISO-639-1 language code, e.g. en, es, de or fr',
+      )
+      .transform((code) => ({ code, name: languageNames.of(code)! }))
+      .optional(),
+  ),
   // Unset means the default greeting; set-but-empty means "wait for the caller to speak first".
   AGENT_GREETING: z
     .string()
     .optional()
     .transform((v) => (v === undefined ? DEFAULT_GREETING : v.trim())),
   AUDIO_MODE: optionalText.pipe(z.enum(['pcm16', 'passthrough']).default('pcm16')),
+  TURN_DETECTION: optionalText.pipe(z.enum(TURN_DETECTIONS).default('server_vad')),
+  // semantic_vad only; its default is applied in loadConfig, so that setting it with server_vad can be refused.
+  VAD_EAGERNESS: optionalText.pipe(z.enum(VAD_EAGERNESSES).optional()),
   VAD_THRESHOLD: decimal(0.5, 0, 1),
   VAD_PREFIX_PADDING_MS: integer(300, 0, 5000),
   VAD_SILENCE_MS: integer(500, 100, 5000),
@@ -128,10 +147,19 @@ export interface Persona {
   /** A label for call records, e.g. "Ada, dental receptionist". */
   name: string;
   instructions: string;
+  /** Where the instructions came from: `default`, `AGENT_INSTRUCTIONS`, or the file's path. */
+  instructionsFrom: string;
   voice: string;
   /** Empty: the agent waits for the caller to speak first. */
   greeting: string;
+  /** The language the agent speaks unless the caller prefers another; undefined: whatever the instructions say. */
+  language: { code: string; name: string } | undefined;
 }
+
+/** How the model decides that the caller has finished speaking. */
+export type TurnDetection =
+  | { type: 'server_vad'; threshold: number; prefixPaddingMs: number; silenceMs: number }
+  | { type: 'semantic_vad'; eagerness: VadEagerness };
 
 export interface Config {
   port: number;
@@ -142,7 +170,7 @@ export interface Config {
   reasoning: { effort: RealtimeReasoningEffort } | undefined;
   persona: Persona;
   audioMode: AudioMode;
-  vad: { threshold: number; prefixPaddingMs: number; silenceMs: number };
+  vad: TurnDetection;
   noiseReduction: 'near_field' | 'far_field' | 'off';
   /** Empty model: input transcription is off. */
   transcription: { model: string; language: string | undefined; delay: TranscriptionDelay | undefined };
@@ -196,7 +224,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   let instructions = e.AGENT_INSTRUCTIONS ?? DEFAULT_INSTRUCTIONS;
+  let instructionsFrom = e.AGENT_INSTRUCTIONS ? 'AGENT_INSTRUCTIONS' : 'default';
   if (e.AGENT_INSTRUCTIONS_FILE) {
+    instructionsFrom = e.AGENT_INSTRUCTIONS_FILE;
     try {
       instructions = readFileSync(e.AGENT_INSTRUCTIONS_FILE, 'utf8').trim();
       if (!instructions) problems.push(`AGENT_INSTRUCTIONS_FILE ${e.AGENT_INSTRUCTIONS_FILE} is empty`);
@@ -215,6 +245,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.TRANSCRIPTION_DELAY && !takesTranscriptionDelay(e.TRANSCRIPTION_MODEL)) {
     problems.push('TRANSCRIPTION_DELAY works only with TRANSCRIPTION_MODEL=gpt-realtime-whisper: unset one of them');
   }
+  if (e.VAD_EAGERNESS && e.TURN_DETECTION !== 'semantic_vad') {
+    problems.push('VAD_EAGERNESS works only with TURN_DETECTION=semantic_vad: unset one of them');
+  }
   const prices = e.PRICES_FILE ? readPrices(e.PRICES_FILE, problems) : {};
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -231,11 +264,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     openai: { apiKey: e.OPENAI_API_KEY, baseURL: e.OPENAI_BASE_URL, model: e.OPENAI_REALTIME_MODEL },
     reasoning: takesReasoningEffort(e.OPENAI_REALTIME_MODEL) ? { effort: e.REASONING_EFFORT } : undefined,
-    persona: { name: e.AGENT_NAME, instructions, voice: e.AGENT_VOICE, greeting: e.AGENT_GREETING },
+    persona: {
+      name: e.AGENT_NAME,
+      instructions,
+      instructionsFrom,
+      voice: e.AGENT_VOICE,
+      greeting: e.AGENT_GREETING,
+      language: e.AGENT_LANGUAGE,
+    },
     audioMode: e.AUDIO_MODE,
-    vad: { threshold: e.VAD_THRESHOLD, prefixPaddingMs: e.VAD_PREFIX_PADDING_MS, silenceMs: e.VAD_SILENCE_MS },
+    vad:
+      e.TURN_DETECTION === 'semantic_vad'
+        ? { type: 'semantic_vad', eagerness: e.VAD_EAGERNESS ?? 'auto' }
+        : {
+            type: 'server_vad',
+            threshold: e.VAD_THRESHOLD,
+            prefixPaddingMs: e.VAD_PREFIX_PADDING_MS,
+            silenceMs: e.VAD_SILENCE_MS,
+          },
     noiseReduction: e.NOISE_REDUCTION,
-    transcription: { model: e.TRANSCRIPTION_MODEL, language: e.TRANSCRIPTION_LANGUAGE, delay: e.TRANSCRIPTION_DELAY },
+    transcription: {
+      model: e.TRANSCRIPTION_MODEL,
+      // AGENT_LANGUAGE is the default hint; TRANSCRIPTION_LANGUAGE overrides it.
+      language: e.TRANSCRIPTION_LANGUAGE ?? e.AGENT_LANGUAGE?.code,
+      delay: e.TRANSCRIPTION_DELAY,
+    },
     limits: {
       maxCallMs: e.MAX_CALL_SECONDS * 1000,
       idleTimeoutMs: e.IDLE_TIMEOUT_SECONDS * 1000,

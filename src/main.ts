@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { storeRecorder } from './call/storeRecorder';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
+import { describePersona } from './persona';
 import { shutdownWarnings } from './realtime/models';
 import { createReviewRouter, generateAdminToken, signInLinks } from './review';
 import { createServer } from './server';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   const address = await server.listen(config.port);
 
   log.info('phone agent listening', { port: address.port, model: config.openai.model, audioMode: config.audioMode });
+  log.info('persona', describePersona(config));
   if (config.twilio) {
     log.info(`Twilio voice webhook: POST ${config.twilio.publicUrl}/incoming-call`);
   } else {

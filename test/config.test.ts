@@ -30,11 +30,50 @@ describe('loadConfig', () => {
       reasoning: { effort: 'low' },
       persona: { voice: 'marin', greeting: expect.stringMatching(/\w/) },
       audioMode: 'pcm16',
-      vad: { threshold: 0.5, prefixPaddingMs: 300, silenceMs: 500 },
+      vad: { type: 'server_vad', threshold: 0.5, prefixPaddingMs: 300, silenceMs: 500 },
       transcription: { model: 'gpt-realtime-whisper', language: undefined, delay: undefined },
       log: { level: 'info', format: 'pretty' },
     });
+    expect(config.persona).toMatchObject({ instructionsFrom: 'default', language: undefined });
     expect(config.persona.instructions).toMatch(/receptionist/);
+  });
+
+  it('takes an agent language, which is also the transcription language unless TRANSCRIPTION_LANGUAGE overrides it', () => {
+    const spanish = loadConfig({ ...minimal, AGENT_LANGUAGE: ' es ' });
+    expect(spanish.persona.language).toEqual({ code: 'es', name: 'Spanish' });
+    expect(spanish.transcription.language).toBe('es');
+    expect(loadConfig({ ...minimal, AGENT_LANGUAGE: 'es', TRANSCRIPTION_LANGUAGE: 'en' }).transcription.language).toBe('en');
+    expect(loadConfig({ ...minimal, TRANSCRIPTION_LANGUAGE: 'de' })).toMatchObject({
+      persona: { language: undefined },
+      transcription: { language: 'de' },
+    });
+    for (const code of ['ES', 'spa', 'es-MX', 'x', 'zz']) {
+      expect(problemsOf({ ...minimal, AGENT_LANGUAGE: code })).toEqual([
+        'AGENT_LANGUAGE must be a two-letter ISO-639-1 language code, e.g. en, es, de or fr',
+      ]);
+    }
+  });
+
+  it('chooses server or semantic turn detection, with an eagerness only for semantic_vad', () => {
+    expect(loadConfig({ ...minimal, TURN_DETECTION: 'server_vad', VAD_SILENCE_MS: '700', VAD_EAGERNESS: '' }).vad).toEqual({
+      type: 'server_vad',
+      threshold: 0.5,
+      prefixPaddingMs: 300,
+      silenceMs: 700,
+    });
+    expect(loadConfig({ ...minimal, TURN_DETECTION: 'semantic_vad' }).vad).toEqual({ type: 'semantic_vad', eagerness: 'auto' });
+    // The server_vad settings of a copied .env.example do not stand in the way.
+    expect(loadConfig({ ...minimal, TURN_DETECTION: 'semantic_vad', VAD_EAGERNESS: 'low', VAD_SILENCE_MS: '500' }).vad).toEqual({
+      type: 'semantic_vad',
+      eagerness: 'low',
+    });
+    expect(problemsOf({ ...minimal, VAD_EAGERNESS: 'high' })).toEqual([
+      'VAD_EAGERNESS works only with TURN_DETECTION=semantic_vad: unset one of them',
+    ]);
+    expect(problemsOf({ ...minimal, TURN_DETECTION: 'push_to_talk', VAD_EAGERNESS: 'eager' })).toEqual([
+      'TURN_DETECTION must be one of: server_vad, semantic_vad',
+      'VAD_EAGERNESS must be one of: low, medium, high, auto',
+    ]);
   });
 
   it('names a missing API key', () => {
@@ -120,6 +159,8 @@ describe('loadConfig', () => {
     writeFileSync(file, 'You are Ada, the dentist office assistant.\n');
     const config = loadConfig({ ...minimal, AGENT_INSTRUCTIONS: 'ignored', AGENT_INSTRUCTIONS_FILE: file });
     expect(config.persona.instructions).toBe('You are Ada, the dentist office assistant.');
+    expect(config.persona.instructionsFrom).toBe(file);
+    expect(loadConfig({ ...minimal, AGENT_INSTRUCTIONS: 'You are Ada.' }).persona.instructionsFrom).toBe('AGENT_INSTRUCTIONS');
     expect(problemsOf({ ...minimal, AGENT_INSTRUCTIONS_FILE: '/nope/persona.md' })).toEqual([
       expect.stringMatching(/^AGENT_INSTRUCTIONS_FILE cannot be read/),
     ]);

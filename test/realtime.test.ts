@@ -37,6 +37,41 @@ describe('session settings', () => {
     expect(older.audio?.input?.transcription).toEqual({ model: 'gpt-4o-transcribe' });
   });
 
+  it('detects turns with server VAD by default, with the configured threshold, padding and silence', () => {
+    const session = phoneSession(loadConfig({ OPENAI_API_KEY: 'k', VAD_THRESHOLD: '0.7', VAD_SILENCE_MS: '650' }));
+    expect(session.audio?.input?.turn_detection).toEqual({
+      type: 'server_vad',
+      threshold: 0.7,
+      prefix_padding_ms: 300,
+      silence_duration_ms: 650,
+      create_response: true,
+      interrupt_response: true,
+    });
+  });
+
+  it('detects turns semantically on request, still answering and yielding to the caller by itself', () => {
+    const semantic = (env: NodeJS.ProcessEnv) =>
+      phoneSession(loadConfig({ OPENAI_API_KEY: 'k', TURN_DETECTION: 'semantic_vad', ...env })).audio?.input?.turn_detection;
+    expect(semantic({})).toEqual({ type: 'semantic_vad', eagerness: 'auto', create_response: true, interrupt_response: true });
+    expect(semantic({ VAD_EAGERNESS: 'high' })).toEqual({
+      type: 'semantic_vad',
+      eagerness: 'high',
+      create_response: true,
+      interrupt_response: true,
+    });
+  });
+
+  it('asks for the agent language in the instructions and in transcription', () => {
+    const plain = phoneSession(loadConfig({ OPENAI_API_KEY: 'k', AGENT_INSTRUCTIONS: 'You are Ada.' }));
+    expect(plain.instructions).toBe('You are Ada.');
+    const spanish = phoneSession(loadConfig({ OPENAI_API_KEY: 'k', AGENT_INSTRUCTIONS: 'You are Ada.', AGENT_LANGUAGE: 'es' }));
+    expect(spanish.instructions).toBe('You are Ada.\n\nSpeak Spanish (es) unless the caller clearly prefers another language.');
+    expect(spanish.audio?.input?.transcription).toEqual({ model: 'gpt-realtime-whisper', language: 'es' });
+    const override = phoneSession(loadConfig({ OPENAI_API_KEY: 'k', AGENT_LANGUAGE: 'es', TRANSCRIPTION_LANGUAGE: 'ca' }));
+    expect(override.audio?.input?.transcription).toEqual({ model: 'gpt-realtime-whisper', language: 'ca' });
+    expect(override.instructions).toMatch(/Speak Spanish \(es\)/);
+  });
+
   it('greets with the configured words', () => {
     expect(greetingInstructions('Hi, Ada here.')).toContain('"Hi, Ada here."');
   });

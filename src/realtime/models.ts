@@ -1,4 +1,9 @@
-import type { AudioTranscription, RealtimeReasoningEffort, RealtimeResponse } from 'openai/resources/realtime/realtime';
+import type {
+  AudioTranscription,
+  RealtimeAudioInputTurnDetection,
+  RealtimeReasoningEffort,
+  RealtimeResponse,
+} from 'openai/resources/realtime/realtime';
 import type { Config, ModelPrices } from '../config';
 
 /**
@@ -48,6 +53,17 @@ export const REASONING_EFFORTS = sdkValues<RealtimeReasoningEffort>()(['minimal'
 export const TRANSCRIPTION_DELAYS = sdkValues<AudioTranscription['delay']>()(['minimal', 'low', 'medium', 'high', 'xhigh']);
 
 export type TranscriptionDelay = (typeof TRANSCRIPTION_DELAYS)[number];
+
+export const TURN_DETECTIONS = sdkValues<RealtimeAudioInputTurnDetection['type']>()(['server_vad', 'semantic_vad']);
+
+export const VAD_EAGERNESSES = sdkValues<RealtimeAudioInputTurnDetection.SemanticVad['eagerness']>()([
+  'low',
+  'medium',
+  'high',
+  'auto',
+]);
+
+export type VadEagerness = (typeof VAD_EAGERNESSES)[number];
 
 /** A model name without its snapshot date: gpt-realtime-mini-2025-12-15 → gpt-realtime-mini. */
 export function modelFamily(model: string): string {

@@ -1,9 +1,10 @@
 import type {
   ConversationItemCreateEvent,
   RealtimeAudioFormats,
+  RealtimeAudioInputTurnDetection,
   RealtimeSessionCreateRequest,
 } from 'openai/resources/realtime/realtime';
-import type { Config } from '../config';
+import type { Config, Persona, TurnDetection } from '../config';
 
 export type SessionSettings = Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription' | 'reasoning'>;
 
@@ -17,7 +18,7 @@ export function phoneSession(settings: SessionSettings): RealtimeSessionCreateRe
   const { model, language, delay } = settings.transcription;
   return {
     type: 'realtime',
-    instructions: settings.persona.instructions,
+    instructions: instructionsFor(settings.persona),
     output_modalities: ['audio'],
     ...(settings.reasoning ? { reasoning: settings.reasoning } : {}),
     audio: {
@@ -26,18 +27,31 @@ export function phoneSession(settings: SessionSettings): RealtimeSessionCreateRe
         // Both are off unless sent.
         ...(settings.noiseReduction === 'off' ? {} : { noise_reduction: { type: settings.noiseReduction } }),
         ...(model ? { transcription: { model, ...(language ? { language } : {}), ...(delay ? { delay } : {}) } } : {}),
-        turn_detection: {
-          type: 'server_vad',
-          threshold: settings.vad.threshold,
-          prefix_padding_ms: settings.vad.prefixPaddingMs,
-          silence_duration_ms: settings.vad.silenceMs,
-          create_response: true,
-          // The server cancels its own response when the caller talks over it; we clear Twilio and truncate.
-          interrupt_response: true,
-        },
+        turn_detection: turnDetection(settings.vad),
       },
       output: { format, voice: settings.persona.voice },
     },
+  };
+}
+
+/** The persona's instructions, with the language to speak when one is set. */
+function instructionsFor(persona: Persona): string {
+  const { instructions, language } = persona;
+  if (!language) return instructions;
+  return `${instructions}\n\nSpeak ${language.name} (${language.code}) unless the caller clearly prefers another language.`;
+}
+
+function turnDetection(vad: TurnDetection): RealtimeAudioInputTurnDetection {
+  // The model answers when the caller stops, and cancels its own response when the caller talks over it (we
+  // clear Twilio and truncate): the call depends on both, whichever detector decides the turn.
+  const always = { create_response: true, interrupt_response: true };
+  if (vad.type === 'semantic_vad') return { type: 'semantic_vad', eagerness: vad.eagerness, ...always };
+  return {
+    type: 'server_vad',
+    threshold: vad.threshold,
+    prefix_padding_ms: vad.prefixPaddingMs,
+    silence_duration_ms: vad.silenceMs,
+    ...always,
   };
 }
 
