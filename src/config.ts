@@ -64,6 +64,24 @@ const ModelPricesSchema = z.object({
   textOut: z.number().min(0),
 });
 export type ModelPrices = z.infer<typeof ModelPricesSchema>;
+const PricesSchema = z.record(z.string(), ModelPricesSchema);
+
+const phoneNumber = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form, e.g. +14155550123');
+
+/** Where transfer_call may send the caller, by name; the model reads the descriptions. */
+const TransferDirectorySchema = z
+  .record(
+    z.string().regex(/^[\w -]{1,64}$/),
+    z.object({
+      number: phoneNumber,
+      description: z.string().trim().refine((v) => v !== '', 'must say who answers there'),
+    }),
+    {
+      error: (issue) =>
+        issue.code === 'invalid_key' ? 'must be a name of 1-64 letters, digits, spaces, _ or -' : undefined,
+    },
+  )
+  .refine((directory) => Object.keys(directory).length > 0, 'must list at least one destination');
 
 const EnvSchema = z.object({
   PORT: integer(3000, 0, 65535),
@@ -130,6 +148,12 @@ const EnvSchema = z.object({
   IDLE_TIMEOUT_SECONDS: integer(30, 5, 3600),
   MAX_CONCURRENT_CALLS: integer(20, 1, 10_000),
   DRAIN_TIMEOUT_SECONDS: integer(30, 0, 3600),
+  // Relative to the working directory; a missing folder means no tools of your own.
+  TOOLS_DIR: optionalText.pipe(z.string().default('tools')),
+  TOOL_TIMEOUT_MS: integer(8000, 100, 60_000),
+  DISABLED_TOOLS: optionalText.transform((v) => (v ? v.split(',').map((name) => name.trim()).filter(Boolean) : [])),
+  TRANSFER_NUMBER: optionalText.pipe(phoneNumber.optional()),
+  TRANSFER_DIRECTORY_FILE: optionalText,
   DATABASE_PATH: optionalText.pipe(z.string().default('data/calls.db')),
   RECORD_CALLS: flag(false),
   RETENTION_DAYS: integer(0, 0, 36500),
@@ -196,6 +220,18 @@ export interface Config {
     /** Overrides and additions to the built-in price table, by model name. */
     prices: Record<string, ModelPrices>;
   };
+  /** The agent's tools (docs/tools.md). */
+  tools: {
+    /** Folder of the operator's tool modules. */
+    dir: string;
+    timeoutMs: number;
+    /** A longer tool output is cut before it reaches the model. */
+    maxOutputBytes: number;
+    /** Tools not offered to the model, built-ins included. */
+    disabled: string[];
+    /** transfer_call is offered only with a number or a directory. */
+    transfer: { number: string | undefined; directory: Record<string, { number: string; description: string }> };
+  };
   /** Credential for the review pages and API; main() generates one per start when unset. */
   adminToken: string | undefined;
   /** transcripts: what callers and the agent say, and callers' numbers, are logged at info (else only at debug). */
@@ -248,7 +284,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.VAD_EAGERNESS && e.TURN_DETECTION !== 'semantic_vad') {
     problems.push('VAD_EAGERNESS works only with TURN_DETECTION=semantic_vad: unset one of them');
   }
-  const prices = e.PRICES_FILE ? readPrices(e.PRICES_FILE, problems) : {};
+  const prices = readJsonFile('PRICES_FILE', e.PRICES_FILE, PricesSchema, problems) ?? {};
+  const directory =
+    readJsonFile('TRANSFER_DIRECTORY_FILE', e.TRANSFER_DIRECTORY_FILE, TransferDirectorySchema, problems) ?? {};
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -300,6 +338,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       firstWordsTimeoutMs: 8_000,
     },
     store: { databasePath: e.DATABASE_PATH, recordCalls: e.RECORD_CALLS, retentionDays: e.RETENTION_DAYS, prices },
+    tools: {
+      dir: e.TOOLS_DIR,
+      timeoutMs: e.TOOL_TIMEOUT_MS,
+      maxOutputBytes: 16_384,
+      disabled: e.DISABLED_TOOLS,
+      transfer: { number: e.TRANSFER_NUMBER, directory },
+    },
     adminToken: e.ADMIN_TOKEN,
     log: {
       level: e.LOG_LEVEL,
@@ -309,16 +354,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-function readPrices(file: string, problems: string[]): Record<string, ModelPrices> {
+/** The file's JSON as the schema parses it; undefined when unset, or with the problem noted under its variable. */
+function readJsonFile<T>(
+  variable: string,
+  file: string | undefined,
+  schema: z.ZodType<T>,
+  problems: string[],
+): T | undefined {
+  if (file === undefined) return undefined;
   try {
-    const parsed = z.record(z.string(), ModelPricesSchema).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    const parsed = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];
-    problems.push(`PRICES_FILE ${file}: ${issue.path.join('.')} ${describeIssue(issue)}`);
+    const where = issue.path.length > 0 ? `${issue.path.join('.')} ` : '';
+    problems.push(`${variable} ${file}: ${where}${describeIssue(issue)}`);
   } catch (err) {
-    problems.push(`PRICES_FILE cannot be read as JSON: ${(err as Error).message}`);
+    problems.push(`${variable} cannot be read as JSON: ${(err as Error).message}`);
   }
-  return {};
+  return undefined;
 }
 
 /** Whether the URL's host is this machine: localhost, 127.0.0.0/8 or ::1 (the URL parser normalises IP forms). */
