@@ -4,13 +4,22 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import expressWs from 'express-ws';
-import { CallSession, MAX_MESSAGE_BYTES, type CallRecorder } from './call';
+import { CallSession, type CallRecorder } from './call';
 import type { Config } from './config';
 import { errorHandler } from './httpErrors';
-import { keepAlive } from './keepAlive';
 import { personalLevel, type Logger } from './log';
-import { openRealtime, type RealtimeSocketOptions } from './realtime';
-import { connectStreamTwiml, isSignedByTwilio, mediaStreamUrl, sayAndHangUpTwiml, StreamTokens, type TwilioStart } from './telephony';
+import { OpenAIConversation, openRealtime, phoneSession, type RealtimeSocketOptions } from './realtime';
+import {
+  connectStreamTwiml,
+  isSignedByTwilio,
+  MAX_MESSAGE_BYTES,
+  mediaStreamUrl,
+  sayAndHangUpTwiml,
+  StreamTokens,
+  TwilioLine,
+  type LineStart,
+  type TwilioSocket,
+} from './telephony';
 
 export interface ServerDeps {
   config: Config;
@@ -18,7 +27,7 @@ export interface ServerDeps {
   /** Extra options for the model websocket (tests pass the CA of their local fake). */
   realtimeSocketOptions?: RealtimeSocketOptions;
   /** Starts a call's record; without it calls are not recorded. */
-  record?: (start: TwilioStart, reachedAt: number) => CallRecorder;
+  record?: (start: LineStart) => CallRecorder;
   /** Mounted as is: the review pages and API. */
   review?: express.Router;
 }
@@ -33,7 +42,7 @@ export interface AgentServer {
 }
 
 /**
- * The socket's own hard limit. Frames over MAX_MESSAGE_BYTES are refused by the call with a reason; this
+ * The socket's own hard limit. Frames over MAX_MESSAGE_BYTES are refused by the line with a reason; this
  * only stops a peer from making us buffer megabytes first.
  */
 const MAX_FRAME_BYTES = 16 * MAX_MESSAGE_BYTES;
@@ -122,32 +131,36 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
       ws.close(1008, 'forbidden');
       return;
     }
-    const session = new CallSession(ws, {
-      config,
-      log,
-      openRealtime: () => openRealtime(config.openai, realtimeSocketOptions),
+    const { limits } = config;
+    const line = new TwilioLine(ws as unknown as TwilioSocket, {
       admit: (start) => {
         const redeemed = tokens.redeem(start.start.callSid, start.start.customParameters.token);
         return redeemed.ok ? { ok: true, reachedAt: redeemed.mintedAt } : redeemed;
       },
+      startTimeoutMs: limits.streamStartTimeoutMs,
+      keepAliveMs: limits.keepAliveMs,
+    });
+    const session = new CallSession(line, {
+      config,
+      log,
+      openConversation: (events) =>
+        new OpenAIConversation(
+          {
+            open: () => openRealtime(config.openai, realtimeSocketOptions),
+            session: () => phoneSession(config),
+            audioMode: config.audioMode,
+            readyTimeoutMs: limits.modelReadyTimeoutMs,
+            keepAliveMs: limits.keepAliveMs,
+          },
+          events,
+        ),
       record,
       apologyAudio,
       // Only an admitted stream is a call: a socket that never starts holds no call slot and no drain.
-      onAdmitted: (admitted) => activeCalls.add(admitted),
+      onStarted: (started) => activeCalls.add(started),
       onEnded: (ended) => activeCalls.delete(ended),
     });
-    // A half-open connection never closes by itself; a peer that stops answering pings is gone.
-    const stopKeepAlive = keepAlive(ws, config.limits.keepAliveMs, () => {
-      log.warn('media stream peer stopped answering pings', session.ids);
-      session.end('error', 'Twilio stopped answering pings');
-      ws.terminate();
-    });
-    // express-ws bundles ws@7, which hands text frames over as strings and binary frames as Buffers.
-    ws.on('message', (data: unknown) => session.handleFrame(data));
-    ws.on('close', () => {
-      stopKeepAlive();
-      session.handleTwilioClosed();
-    });
+    line.attach(session);
     ws.on('error', (err) => log.warn('media stream socket error', { ...session.ids, error: err.message }));
   });
 

@@ -1,50 +1,32 @@
 import { performance } from 'node:perf_hooks';
-import type { RealtimeServerEvent } from 'openai/resources/realtime/realtime';
 import { mulawSilence } from '../audio';
 import type { Config } from '../config';
 import { personalLevel, type Logger } from '../log';
-import { greetingInstructions, phoneSession, reseedItems, type OpenAIRealtimeWS } from '../realtime';
-import type { EndReason } from '../store/types';
-import { FloodGuard, outbound, parseTwilioMessage, type TwilioMessage, type TwilioStart } from '../telephony';
-import { createAudioPath, type AudioPath } from './audioPath';
-import { Conversation } from './conversation';
+import { greetingInstructions, type Conversation, type ConversationEvents, type ResponseOutcome, type TranscriptionUsage } from '../realtime';
+import type { Line, LineEvents, LineStart } from '../telephony';
 import { InputGapFiller } from './inputGaps';
 import { CallLimits } from './limits';
-import { ModelLink } from './modelLink';
 import { Playback } from './playback';
 import type { CallRecorder } from './recorder';
 import { SpeechQueue, type Speech } from './speechQueue';
-
-/** The Twilio side of a call, as express-ws hands it to us. */
-export interface TwilioSocket {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-}
-
-export type Admission = { ok: true; reachedAt: number } | { ok: false; reason: string };
+import { Transcript } from './transcript';
+import type { EndReason } from './types';
 
 export interface CallSessionDeps {
-  config: Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription' | 'reasoning' | 'limits' | 'log'>;
+  config: Pick<Config, 'persona' | 'limits' | 'log'>;
   log: Logger;
-  openRealtime: () => OpenAIRealtimeWS;
-  /** Decides whether a stream may be bridged (stream token check). */
-  admit: (start: TwilioStart) => Admission;
+  /** Opens this call's conversation with the model; it reports to `events`. */
+  openConversation: (events: ConversationEvents) => Conversation;
   /** Starts the call's record; none in tests that do not care. */
-  record?: (start: TwilioStart, reachedAt: number) => CallRecorder;
-  /** The stream was admitted: from now on it is an active call. */
-  onAdmitted?: (session: CallSession) => void;
+  record?: (start: LineStart) => CallRecorder;
   /** μ-law 8 kHz audio played when the model cannot be reached: it must work without the model. */
   apologyAudio: Buffer;
+  /** The line admitted the stream: from now on it is an active call. */
+  onStarted?: (session: CallSession) => void;
   onEnded?: (session: CallSession) => void;
 }
 
-const OPEN = 1;
 const MULAW_BYTES_PER_MS = 8;
-/** Twilio's messages are a few hundred bytes; anything this big is not Twilio. */
-export const MAX_MESSAGE_BYTES = 64 * 1024;
-/** Twilio sends ~50 media messages a second; echoes of our own marks are not counted. */
-const MAX_MESSAGES_PER_SECOND = 500;
 /** New model sessions a call may open after the first one fails or drops. */
 const MAX_RECONNECTS = 3;
 const RECONNECT_DELAYS_MS = [0, 500, 2000];
@@ -55,45 +37,31 @@ const STALL_FILL_MS = 1000;
 const GOODBYE_TIMEOUT_MS = 20_000;
 /** The apology plays as an item of its own, so its last mark says when it has been heard. */
 const APOLOGY_ITEM = 'apology';
-const BUSY_CODE = 'conversation_already_has_active_response';
 
 /**
- * One phone call: one Twilio media stream bridged to one Realtime session (or a new one, if the first
- * fails). Owns all of that call's state; everything it does goes through its own logger and recorder.
+ * One phone call: the policy between a caller on a line and a conversation with the model. It decides what
+ * the caller hears and when: barge-in, what the agent says on its own, limits, goodbye, reconnects. It knows
+ * neither Twilio's wire format nor the model's protocol, only the two seams. Owns all of the call's state;
+ * everything it does goes through its own logger and recorder.
  */
-export class CallSession {
+export class CallSession implements LineEvents {
   private log: Logger;
-  private streamSid: string | undefined;
-  private callSid: string | undefined;
+  private start: LineStart | undefined;
   private recorder: CallRecorder | undefined;
-  private readonly audio: AudioPath;
-  private readonly playback = new Playback({
-    send: (chunk, mark) => {
-      this.sendToTwilio(outbound.media(this.streamSid!, chunk.toString('base64')));
-      this.recorder?.agentAudio(chunk, this.sinceStartMs());
-      this.sendToTwilio(outbound.mark(this.streamSid!, mark));
-    },
-    // Every clear (barge-in, reconnect, apology) drops unplayed audio from the recording too.
-    clear: () => {
-      this.sendToTwilio(outbound.clear(this.streamSid!));
-      this.recorder?.agentCleared(this.sinceStartMs());
-    },
-  });
-  private readonly speech = new SpeechQueue((instructions) => this.model.send({ type: 'response.create', response: { instructions } }));
-  private readonly conversation = new Conversation((turn) => {
+  private readonly playback: Playback;
+  private readonly transcript = new Transcript((turn) => {
     this.recorder?.turn(turn);
-    if (turn.role === 'agent') this.log.log(personalLevel(this.deps.config.log), 'agent said', { text: turn.text, interrupted: turn.interrupted });
+    if (turn.role === 'agent') this.log.log(this.personal, 'agent said', { text: turn.text, interrupted: turn.interrupted });
   });
-  private readonly floodGuard = new FloodGuard(MAX_MESSAGES_PER_SECOND);
+  private readonly speech = new SpeechQueue((instructions) => this.model.respond(instructions));
   private readonly gaps = new InputGapFiller();
   private readonly limits: CallLimits;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly model: Conversation;
 
-  private readonly model: ModelLink;
   private activeResponseId: string | undefined;
   private failedResponsesInARow = 0;
   private modelWasReady = false;
-
   private startedAt = 0;
   private lastMediaAt = 0;
   private callerSpeaking = false;
@@ -102,178 +70,175 @@ export class CallSession {
   /** Set once the call is winding down: the reason it will end with. */
   private ending: EndReason | undefined;
   private goodbyeSpoken = false;
-  private ended = false;
+  private over = false;
 
   constructor(
-    private readonly twilio: TwilioSocket,
+    private readonly line: Line,
     private readonly deps: CallSessionDeps,
   ) {
     this.log = deps.log;
-    this.audio = createAudioPath(deps.config.audioMode);
-    const { limits } = deps.config;
-    this.model = new ModelLink(
-      deps.openRealtime,
-      () => phoneSession(deps.config),
-      {
-        event: (event) => this.guarded(`model event ${event.type}`, () => this.handleModelEvent(event)),
-        ready: (sessions) => this.guarded('a model session start', () => this.onModelReady(sessions)),
-        lost: (why, retryable) => this.guarded('a lost model session', () => this.modelLost(why, retryable)),
-        error: (message, code, cause) => this.guarded('a model error', () => this.onModelError(message, code, cause)),
+    this.playback = new Playback({
+      send: (chunk, mark) => {
+        line.play(chunk, mark);
+        this.recorder?.agentAudio(chunk, this.sinceStartMs());
       },
-      { readyTimeoutMs: limits.modelReadyTimeoutMs, keepAliveMs: limits.keepAliveMs },
-    );
-    this.limits = new CallLimits(limits, {
+      // Every clear (barge-in, reconnect, apology) drops unplayed audio from the recording too.
+      clear: () => {
+        line.clear();
+        this.recorder?.agentCleared(this.sinceStartMs());
+      },
+    });
+    this.model = deps.openConversation(this.modelEvents());
+    this.limits = new CallLimits(deps.config.limits, {
       nearMaxDuration: () => this.say({ instructions: 'Tell the caller, briefly and politely, that the call will have to end in a moment.' }),
       maxDurationReached: () => this.endWithGoodbye('max-duration', 'The call has reached its time limit. Say a short, friendly goodbye.'),
       idleWarning: () => this.say({ instructions: 'Ask whether the caller is still there.', obsoleteWhenCallerSpeaks: true }),
       idleReached: () => this.endWithGoodbye('idle-timeout', 'The caller has gone quiet. Say a short, friendly goodbye.'),
     });
-    // A socket that never says which call it is must not hold on to anything.
-    this.after(limits.streamStartTimeoutMs, () => {
-      if (!this.streamSid) this.reject(`no start message within ${limits.streamStartTimeoutMs} ms`);
-    });
   }
 
   get ids(): { callSid?: string; streamSid?: string } {
-    return { callSid: this.callSid, streamSid: this.streamSid };
+    return { callSid: this.start?.callSid, streamSid: this.start?.streamSid };
   }
 
-  /** Every frame Twilio sends. A frame we cannot trust ends this stream, and only this stream. */
-  handleFrame(frame: unknown): void {
-    this.guarded('a Twilio message', () => this.handleTwilioFrame(frame));
-  }
-
-  private handleTwilioFrame(frame: unknown): void {
-    if (this.ended) return;
-    if (byteLength(frame) > MAX_MESSAGE_BYTES) return this.reject('message too big', 1009);
-    const parsed = parseTwilioMessage(frame);
-    // Echoes of our own marks are bounded by the marks we sent: a clear makes them arrive all at once.
-    const ourEcho = parsed.ok && parsed.message.event === 'mark' && this.playback.isOurMark(parsed.message.mark.name);
-    if (!ourEcho && !this.floodGuard.allow()) return this.reject('message flood');
-    if (!parsed.ok) return this.reject(parsed.reason);
-    const message = parsed.message;
-    if (message.event === 'connected') return;
-    if (message.event === 'start') {
-      if (this.streamSid) return this.reject('a second start message');
-      return this.start(message);
-    }
-    if (!this.streamSid) return this.reject(`"${message.event}" before start`);
-    if (message.streamSid !== this.streamSid) return this.reject(`wrong streamSid ${message.streamSid}`);
-    this.handleStreamEvent(message);
-  }
-
-  /** Twilio's socket closed (the call ended, or the network dropped). */
-  handleTwilioClosed(): void {
-    this.end(this.ending ?? 'caller-hung-up');
-  }
-
-  /** Ends the call now: the model socket closes at once, so a dead call never keeps billing. */
+  /** Ends the call now: the model session closes at once, so a dead call never keeps billing. */
   end(reason: EndReason, detail?: string): void {
-    if (this.ended) return;
-    this.ended = true;
+    if (this.over) return;
+    this.over = true;
     this.limits.stop();
     this.timers.forEach(clearTimeout);
     this.timers.clear();
     const durationMs = this.startedAt ? Math.round(performance.now() - this.startedAt) : 0;
-    if (this.streamSid) this.log.info('call ended', { reason, ...(detail ? { detail } : {}), durationMs });
+    if (this.start) this.log.info('call ended', { reason, ...(detail ? { detail } : {}), durationMs });
     this.model.close();
-    if (this.twilio.readyState === OPEN) this.twilio.close(1000, 'call ended');
-    this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
-    // Agent audio still queued at Twilio when the call ends was never heard.
+    this.line.hangUp();
+    this.transcript.settleAll((itemId) => this.playback.heardMs(itemId));
+    // Agent audio still queued at the line when the call ends was never heard.
     this.recorder?.agentCleared(this.sinceStartMs());
     this.recorder?.finish(reason);
     this.deps.onEnded?.(this);
   }
 
-  // ───────────────────────────── Twilio side ─────────────────────────────
+  // ───────────────────────────── the line ─────────────────────────────
 
-  private reject(reason: string, closeCode = 1008): void {
-    this.log.warn('closing media stream: bad message from Twilio', { reason });
-    this.recorder?.event({ type: 'error', summary: `bad message from Twilio: ${reason}` });
-    if (this.twilio.readyState === OPEN) this.twilio.close(closeCode, closeReason(reason));
-    this.end('protocol-error', reason);
-  }
-
-  private start(message: TwilioStart): void {
-    const admission = this.deps.admit(message);
-    if (!admission.ok) return this.reject(`stream refused: ${admission.reason}`);
-    this.streamSid = message.streamSid;
-    this.callSid = message.start.callSid;
-    this.startedAt = performance.now();
-    this.lastMediaAt = this.startedAt;
-    this.log = this.deps.log.child({ callSid: this.callSid, streamSid: this.streamSid });
-    const { from, to } = message.start.customParameters;
-    this.log.info('call started', { audioMode: this.deps.config.audioMode });
-    this.log.log(personalLevel(this.deps.config.log), 'call started between', { from, to });
-    this.recorder = this.deps.record?.(message, admission.reachedAt);
-    this.deps.onAdmitted?.(this);
-    this.limits.start();
-    this.every(250, () => this.fillStalledInput());
-    this.model.connect();
-    const { firstWordsTimeoutMs } = this.deps.config.limits;
-    this.after(firstWordsTimeoutMs, () => {
-      if (!this.modelWasReady) this.apologizeAndEnd(`no model session was ready within ${firstWordsTimeoutMs} ms`);
+  started(start: LineStart): void {
+    this.guarded('the start of the call', () => {
+      this.start = start;
+      this.startedAt = performance.now();
+      this.lastMediaAt = this.startedAt;
+      this.log = this.deps.log.child({ callSid: start.callSid, streamSid: start.streamSid });
+      this.log.info('call started', { direction: start.direction });
+      this.log.log(this.personal, 'call started between', { from: start.from, to: start.to });
+      this.recorder = this.deps.record?.(start);
+      this.deps.onStarted?.(this);
+      this.limits.start();
+      this.every(250, () => this.fillStalledInput());
+      this.model.connect();
+      const { firstWordsTimeoutMs } = this.deps.config.limits;
+      this.after(firstWordsTimeoutMs, () => {
+        if (!this.modelWasReady) this.apologizeAndEnd(`no model session was ready within ${firstWordsTimeoutMs} ms`);
+      });
     });
   }
 
-  private handleStreamEvent(message: Exclude<TwilioMessage, { event: 'connected' | 'start' }>): void {
-    switch (message.event) {
-      case 'media':
-        return this.onCallerAudio(Buffer.from(message.media.payload, 'base64'), Number(message.media.timestamp));
-      case 'mark':
-        return this.onMarkPlayed(message.mark.name);
-      case 'dtmf':
-        this.log.info('caller pressed a key', { digit: message.dtmf.digit });
-        this.recorder?.event({ type: 'dtmf', summary: `caller pressed ${message.dtmf.digit}` });
-        return;
-      case 'stop':
-        return this.end(this.ending ?? 'caller-hung-up');
-    }
+  audio(mulaw: Buffer, timestampMs: number): void {
+    this.guarded('caller audio', () => {
+      this.lastMediaAt = performance.now();
+      const gapMs = this.gaps.gapBefore(timestampMs, mulaw.length / MULAW_BYTES_PER_MS);
+      if (gapMs > 0) {
+        this.log.debug('filling a gap in caller audio', { gapMs });
+        this.model.appendAudio(mulawSilence(gapMs));
+      }
+      this.recorder?.callerAudio(mulaw, timestampMs);
+      this.model.appendAudio(mulaw);
+    });
   }
 
-  private onCallerAudio(mulaw: Buffer, timestampMs: number): void {
-    this.lastMediaAt = performance.now();
-    const gapMs = this.gaps.gapBefore(timestampMs, mulaw.length / MULAW_BYTES_PER_MS);
-    if (gapMs > 0) {
-      this.log.debug('filling a gap in caller audio', { gapMs });
-      this.forwardCallerAudio(mulawSilence(gapMs));
+  markPlayed(name: string): void {
+    this.guarded('a played mark', () => {
+      const itemId = this.playback.acknowledged(name);
+      if (!itemId) return;
+      if (itemId === APOLOGY_ITEM) {
+        if (this.playback.isPlayedOut(APOLOGY_ITEM)) this.end(this.ending ?? 'model-error');
+        return;
+      }
+      this.limits.agentActivity();
+      this.settleIfPlayedOut(itemId);
+      this.finishGoodbyeIfPlayed();
+    });
+  }
+
+  digit(digit: string): void {
+    this.guarded('a key press', () => {
+      this.log.info('caller pressed a key', { digit });
+      this.recorder?.event({ type: 'dtmf', summary: `caller pressed ${digit}` });
+    });
+  }
+
+  ended(failure?: string): void {
+    if (failure) {
+      this.log.warn('the line failed', { reason: failure });
+      this.recorder?.event({ type: 'error', summary: `line failed: ${failure}` });
+      return this.end('protocol-error', failure);
     }
-    this.recorder?.callerAudio(mulaw, timestampMs);
-    this.forwardCallerAudio(mulaw);
+    this.end(this.ending ?? 'caller-hung-up');
   }
 
   /** Twilio went quiet while the caller was mid-sentence: silence lets server VAD close the turn. */
   private fillStalledInput(): void {
     if (!this.callerSpeaking || performance.now() - this.lastMediaAt < MEDIA_STALL_MS) return;
     this.log.debug('no caller audio while speaking: sending silence', { ms: STALL_FILL_MS });
-    this.forwardCallerAudio(mulawSilence(STALL_FILL_MS));
+    this.model.appendAudio(mulawSilence(STALL_FILL_MS));
     this.gaps.filled(STALL_FILL_MS);
     this.lastMediaAt = performance.now();
   }
 
-  private onMarkPlayed(name: string): void {
-    const itemId = this.playback.acknowledged(name);
-    if (!itemId) return;
-    if (itemId === APOLOGY_ITEM) {
-      if (this.playback.isPlayedOut(APOLOGY_ITEM)) this.end(this.ending ?? 'model-error');
-      return;
+  // ───────────────────────────── the model ─────────────────────────────
+
+  /** The conversation's events, each guarded: a bug handling one ends this call, never the process. */
+  private modelEvents(): ConversationEvents {
+    const handlers: ConversationEvents = {
+      ready: (sessions) => this.onModelReady(sessions),
+      lost: (why, retryable) => this.modelLost(why, retryable),
+      error: (message, code) => {
+        this.log.warn('model error', { code, message });
+        this.recorder?.event({ type: 'error', summary: `model error: ${message}`, detail: { code } });
+      },
+      busy: () => this.speech.refusedAsBusy(),
+      responseStarted: (responseId) => {
+        this.activeResponseId = responseId;
+        this.speech.responseStarted(responseId);
+      },
+      agentAudio: (responseId, itemId, mulaw) => this.onAgentAudio(responseId, itemId, mulaw),
+      agentTextDelta: (itemId, text) => this.transcript.agentTextDelta(itemId, text),
+      agentText: (itemId, text) => {
+        this.transcript.agentText(itemId, text);
+        this.settleIfPlayedOut(itemId);
+      },
+      responseDone: (outcome) => this.onResponseDone(outcome),
+      callerStartedSpeaking: (itemId) => this.onCallerStartedSpeaking(itemId),
+      callerStoppedSpeaking: () => {
+        this.callerSpeaking = false;
+        this.callerStoppedAt = performance.now();
+        this.limits.callerStoppedSpeaking();
+        this.speech.callerStoppedSpeaking();
+      },
+      callerSaid: (itemId, text, usage) => this.onCallerSaid(itemId, text, usage),
+      toolCall: (call) => this.log.warn('the model called a tool that does not exist', { name: call.name }),
+    };
+    const guardedHandlers = {} as Record<string, (...args: unknown[]) => void>;
+    for (const [name, handle] of Object.entries(handlers) as Array<[string, (...args: unknown[]) => void]>) {
+      guardedHandlers[name] = (...args) => {
+        if (!this.over) this.guarded(`model event ${name}`, () => handle(...args));
+      };
     }
-    this.limits.agentActivity();
-    this.settleIfPlayedOut(itemId);
-    this.finishGoodbyeIfPlayed();
+    return guardedHandlers as unknown as ConversationEvents;
   }
-
-  private sendToTwilio(message: string): void {
-    if (this.twilio.readyState === OPEN) this.twilio.send(message);
-  }
-
-  // ───────────────────────────── model side ─────────────────────────────
 
   /** The model is gone. Open a new session and pick the conversation up again, or apologise and hang up. */
   private modelLost(why: string, retryable: boolean): void {
     this.activeResponseId = undefined;
     this.speech.sessionLost();
-    if (this.ended) return;
     const reconnectsUsed = this.model.sessions - 1;
     if (!retryable || reconnectsUsed >= MAX_RECONNECTS || this.ending) {
       this.log.error('model unavailable: ending the call', { why, modelSessions: this.model.sessions });
@@ -287,48 +252,6 @@ export class CallSession {
     });
   }
 
-  private onModelError(message: string, code: string | undefined, cause: string | undefined): void {
-    this.log.warn('model error', { code, message, cause });
-    this.recorder?.event({ type: 'error', summary: `model error: ${message}`, detail: { code } });
-    if (code === BUSY_CODE) this.speech.refusedAsBusy();
-  }
-
-  private handleModelEvent(event: RealtimeServerEvent): void {
-    if (this.ended) return;
-    switch (event.type) {
-      case 'response.created':
-        this.activeResponseId = event.response.id;
-        if (event.response.id) this.speech.responseStarted(event.response.id);
-        return;
-      case 'response.output_audio.delta':
-        return this.onAgentAudio(event.response_id, event.item_id, event.delta);
-      case 'response.output_audio_transcript.delta':
-        return this.conversation.agentTextDelta(event.item_id, event.delta);
-      case 'response.output_audio_transcript.done':
-        this.conversation.agentText(event.item_id, event.transcript);
-        return this.settleIfPlayedOut(event.item_id);
-      case 'response.done':
-        return this.onResponseDone(event.response);
-      case 'input_audio_buffer.speech_started':
-        this.callerSpeaking = true;
-        this.limits.callerStartedSpeaking();
-        this.speech.callerStartedSpeaking();
-        this.conversation.callerStartedSpeaking(event.item_id, Date.now());
-        return this.onCallerStartedSpeaking();
-      case 'input_audio_buffer.speech_stopped':
-        this.callerSpeaking = false;
-        this.callerStoppedAt = performance.now();
-        this.limits.callerStoppedSpeaking();
-        this.speech.callerStoppedSpeaking();
-        return;
-      case 'conversation.item.input_audio_transcription.completed':
-        this.log.log(personalLevel(this.deps.config.log), 'caller said', { text: event.transcript });
-        this.conversation.callerSaid(event.item_id, event.transcript, Date.now());
-        this.recorder?.transcriptionUsage(event.usage);
-        return;
-    }
-  }
-
   /**
    * A model session is ready: greet the caller, or pick the conversation up again after a reconnect.
    *
@@ -340,9 +263,8 @@ export class CallSession {
   private onModelReady(sessions: number): void {
     this.modelWasReady = true;
     if (sessions > 1) this.reseed();
-    const history = this.conversation.history;
     const { greeting } = this.deps.config.persona;
-    if (history.length > 0) {
+    if (this.transcript.history.length > 0) {
       this.say({ instructions: 'The line dropped for a moment. Say sorry in a few words and carry on where you left off.', obsoleteWhenCallerSpeaks: true });
     } else if (greeting) {
       const droppedMs = this.model.discardPendingAudio();
@@ -354,25 +276,24 @@ export class CallSession {
 
   /** A new model session after a failure starts with the conversation as the caller heard it so far. */
   private reseed(): void {
-    this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
+    this.transcript.settleAll((itemId) => this.playback.heardMs(itemId));
     // Audio still playing came from the old session, whose items the new one cannot truncate: it stops here.
     this.playback.stopAll();
-    const history = this.conversation.history;
-    for (const item of reseedItems(history)) this.model.send(item);
+    const history = this.transcript.history;
+    this.model.seed(history);
     this.log.info('model session resumed', { turns: history.length, modelSessions: this.model.sessions });
   }
 
   /** An agent item whose audio is complete and fully played is settled: heard in full. */
   private settleIfPlayedOut(itemId: string): void {
-    if (this.playback.isPlayedOut(itemId)) this.conversation.agentSettled(itemId, this.playback.heardMs(itemId), false);
+    if (this.playback.isPlayedOut(itemId)) this.transcript.agentSettled(itemId, this.playback.heardMs(itemId), false);
   }
 
-  private onAgentAudio(responseId: string, itemId: string, delta: string): void {
-    const mulaw = this.audio.toCaller(delta);
+  private onAgentAudio(responseId: string, itemId: string, mulaw: Buffer): void {
     const ms = mulaw.length / MULAW_BYTES_PER_MS;
     const now = performance.now();
     const latencyMs = this.callerStoppedAt === undefined ? undefined : Math.round(now - this.callerStoppedAt);
-    this.conversation.agentAudio(itemId, ms, Date.now(), latencyMs);
+    this.transcript.agentAudio(itemId, ms, Date.now(), latencyMs);
     if (this.playback.isDropped(responseId)) {
       // None of this item reached the caller: the model must not remember saying it.
       if (this.playback.discard(responseId, itemId)) this.truncate(itemId, 0);
@@ -394,17 +315,17 @@ export class CallSession {
   }
 
   private truncate(itemId: string, audioEndMs: number): void {
-    this.model.send({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: audioEndMs });
-    this.conversation.agentSettled(itemId, audioEndMs, true);
+    this.model.truncate(itemId, audioEndMs);
+    this.transcript.agentSettled(itemId, audioEndMs, true);
   }
 
-  private onResponseDone(response: Extract<RealtimeServerEvent, { type: 'response.done' }>['response']): void {
+  private onResponseDone(response: ResponseOutcome): void {
     if (this.activeResponseId === response.id) this.activeResponseId = undefined;
-    if (response.id) this.playback.responseDone(response.id);
+    this.playback.responseDone(response.id);
     this.recorder?.responseUsage(response.usage);
     this.log.debug('response done', { status: response.status, usage: response.usage });
-    const said = response.id ? this.speech.responseDone(response.id, response.status === 'cancelled') : undefined;
-    if (response.status === 'failed') return this.onResponseFailed(response.status_details);
+    const said = this.speech.responseDone(response.id, response.status === 'cancelled');
+    if (response.status === 'failed') return this.onResponseFailed(response.failure);
     this.failedResponsesInARow = 0;
     if (said?.goodbye) {
       this.goodbyeSpoken = true;
@@ -418,21 +339,31 @@ export class CallSession {
     this.log.warn('model response failed', { details, inARow: this.failedResponsesInARow });
     this.recorder?.event({ type: 'error', summary: 'model response failed', detail: { details } });
     if (this.failedResponsesInARow >= 2) return this.apologizeAndEnd('model responses keep failing');
-    this.after(1000, () => this.model.send({ type: 'response.create' }));
+    this.after(1000, () => this.model.respond());
+  }
+
+  private onCallerSaid(itemId: string, text: string, usage: TranscriptionUsage | undefined): void {
+    this.log.log(this.personal, 'caller said', { text });
+    this.transcript.callerSaid(itemId, text, Date.now());
+    this.recorder?.transcriptionUsage(usage);
   }
 
   /**
    * The caller started talking. A response still generating is theirs to interrupt, whether or not any of
-   * it plays yet: its audio is dropped from now on (the server cancels it, as the session sets
-   * interrupt_response). If agent audio is waiting or playing, this is a barge-in: clear Twilio first
-   * (latency matters more than bookkeeping), then truncate each cut item at what the caller heard so the
-   * model remembers only that. With nothing playing this is an ordinary turn.
+   * it plays yet: its audio is dropped from now on (the model cancels it itself). If agent audio is waiting
+   * or playing, this is a barge-in: clear the line first (latency matters more than bookkeeping), then
+   * truncate each cut item at what the caller heard so the model remembers only that. With nothing playing
+   * this is an ordinary turn.
    */
-  private onCallerStartedSpeaking(): void {
+  private onCallerStartedSpeaking(itemId: string): void {
+    this.callerSpeaking = true;
+    this.limits.callerStartedSpeaking();
+    this.speech.callerStartedSpeaking();
+    this.transcript.callerStartedSpeaking(itemId, Date.now());
     if (this.activeResponseId) this.playback.drop(this.activeResponseId);
     if (!this.playback.isPlaying) return;
     const truncations = this.playback.interrupt();
-    this.audio.resetOutput();
+    this.model.agentAudioCut();
     for (const t of truncations) this.truncate(t.itemId, t.audioEndMs);
     const cut = truncations.map((t) => ({ itemId: t.itemId, heardMs: t.audioEndMs, sentMs: Math.round(t.sentMs) }));
     this.log.info('barge-in', { truncations: cut });
@@ -443,12 +374,12 @@ export class CallSession {
 
   /** Asks the model to say something, in turn: never over the caller or another response. */
   private say(speech: Speech): void {
-    if (!this.ended) this.speech.say(speech);
+    if (!this.over) this.speech.say(speech);
   }
 
   /** The model says goodbye; the call ends once that has played (or after a timeout). */
   private endWithGoodbye(reason: EndReason, instructions: string): void {
-    if (this.ending || this.ended) return;
+    if (this.ending || this.over) return;
     if (!this.model.ready) return this.end(reason);
     this.ending = reason;
     this.limits.stop();
@@ -468,8 +399,8 @@ export class CallSession {
     this.limits.stop();
     this.model.close();
     this.recorder?.event({ type: 'error', summary: `model unavailable: ${why}` });
-    if (this.twilio.readyState !== OPEN || !this.streamSid) return this.end('model-error', why);
-    this.conversation.settleAll((itemId) => this.playback.heardMs(itemId));
+    if (!this.start) return this.end('model-error', why);
+    this.transcript.settleAll((itemId) => this.playback.heardMs(itemId));
     this.playback.stopAll();
     const apology = this.deps.apologyAudio;
     this.playback.play(APOLOGY_ITEM, APOLOGY_ITEM, apology);
@@ -478,11 +409,12 @@ export class CallSession {
 
   // ───────────────────────────── plumbing ─────────────────────────────
 
-  private forwardCallerAudio(mulaw: Buffer): void {
-    this.model.appendAudio(this.audio.toModel(mulaw), mulaw.length / MULAW_BYTES_PER_MS);
+  /** Personal data (what people say, phone numbers) is logged at info only when the operator asks for it. */
+  private get personal(): string {
+    return personalLevel(this.deps.config.log);
   }
 
-  /** A bug in handling one message must end this call, never the process and the other calls with it. */
+  /** A bug in handling one event must end this call, never the process and the other calls with it. */
   private guarded(what: string, handle: () => void): void {
     try {
       handle();
@@ -499,23 +431,13 @@ export class CallSession {
   private after(ms: number, fn: () => void): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      if (!this.ended) fn();
+      if (!this.over) fn();
     }, ms);
     this.timers.add(timer);
   }
 
   private every(ms: number, fn: () => void): void {
-    const timer = setInterval(() => (this.ended ? clearInterval(timer) : fn()), ms);
+    const timer = setInterval(() => (this.over ? clearInterval(timer) : fn()), ms);
     this.timers.add(timer);
   }
-}
-
-function byteLength(frame: unknown): number {
-  if (typeof frame === 'string') return Buffer.byteLength(frame);
-  return Buffer.isBuffer(frame) ? frame.length : 0;
-}
-
-/** A websocket close reason is at most 123 bytes of UTF-8. */
-function closeReason(reason: string): string {
-  return Buffer.from(reason.replace(/[^\x20-\x7e]/g, '?')).subarray(0, 120).toString();
 }

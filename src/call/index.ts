@@ -1,5 +1,6 @@
-export { CallSession, MAX_MESSAGE_BYTES, type CallSessionDeps, type TwilioSocket, type Admission } from './callSession';
+export { CallSession, type CallSessionDeps } from './callSession';
 export { Playback, type PlaybackOutput, type Truncation } from './playback';
 export { SpeechQueue, type Speech } from './speechQueue';
-export { Conversation, cutAtHeard } from './conversation';
-export type { CallRecorder, TranscriptionUsage } from './recorder';
+export { Transcript, cutAtHeard } from './transcript';
+export type { CallRecorder } from './recorder';
+export type { CallEvent, CallEventType, EndReason, Turn } from './types';

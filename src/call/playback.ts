@@ -152,7 +152,7 @@ export class Playback {
 
   /** Stops all audio at once; what the caller heard is now all there is of every item. */
   stopAll(): void {
-    if (this.pending.size > 0) this.output.clear();
+    const lineHoldsAudio = this.pending.size > 0;
     for (const name of this.pending.keys()) this.clearedMarks.add(name);
     this.pending.clear();
     this.aheadMs = 0;
@@ -161,6 +161,8 @@ export class Playback {
       item.pendingMarks = item.waitingChunks = 0;
       item.generatedMs = item.sentMs = item.playedMs;
     }
+    // Last: a line may echo the cleared marks before clear() returns.
+    if (lineHoldsAudio) this.output.clear();
   }
 
   /**

@@ -1,10 +1,5 @@
-import type {
-  ConversationItemInputAudioTranscriptionCompletedEvent,
-  RealtimeResponseUsage,
-} from 'openai/resources/realtime/realtime';
-import type { CallEvent, EndReason, Turn } from '../store/types';
-
-export type TranscriptionUsage = ConversationItemInputAudioTranscriptionCompletedEvent['usage'];
+import type { ResponseUsage, TranscriptionUsage } from '../realtime';
+import type { CallEvent, EndReason, Turn } from './types';
 
 /** What a call tells its record as it goes. Implementations must never throw into the call. */
 export interface CallRecorder {
@@ -13,7 +8,7 @@ export interface CallRecorder {
   bargeIn(truncations: Array<{ itemId: string; heardMs: number; sentMs: number }>): void;
   firstAudio(sinceStartMs: number): void;
   turnLatency(latencyMs: number): void;
-  responseUsage(usage: RealtimeResponseUsage | undefined): void;
+  responseUsage(usage: ResponseUsage | undefined): void;
   transcriptionUsage(usage: TranscriptionUsage | undefined): void;
   /** Caller audio as received, at its stream timestamp. */
   callerAudio(mulaw: Uint8Array, atMs: number): void;

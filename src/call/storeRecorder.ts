@@ -14,8 +14,9 @@ import {
   type NewCall,
   type Turn,
 } from '../store';
-import type { TwilioStart } from '../telephony';
-import type { CallRecorder, TranscriptionUsage } from './recorder';
+import type { LineStart } from '../telephony';
+import type { TranscriptionUsage } from '../realtime';
+import type { CallRecorder } from './recorder';
 
 export interface RecordSettings {
   config: Pick<Config, 'openai' | 'persona' | 'audioMode' | 'store' | 'limits'>;
@@ -34,17 +35,16 @@ export function storeRecorder(store: CallStore, settings: RecordSettings, log: L
     log.error('could not make the recordings folder private', { dir: settings.recordingsDir, error: (err as Error).message });
   }
   const finishing = new Set<Promise<void>>();
-  const record = (start: TwilioStart, reachedAt: number): CallRecorder => {
+  const record = (start: LineStart): CallRecorder => {
     const { config } = settings;
-    const params = start.start.customParameters;
     const answeredAt = Date.now();
     const call: NewCall = {
-      callSid: start.start.callSid,
+      callSid: start.callSid,
       streamSid: start.streamSid,
-      direction: params.direction?.startsWith('outbound') ? 'outbound' : 'inbound',
-      from: params.from ?? '',
-      to: params.to ?? '',
-      startedAt: Math.min(reachedAt, answeredAt),
+      direction: start.direction.startsWith('outbound') ? 'outbound' : 'inbound',
+      from: start.from,
+      to: start.to,
+      startedAt: Math.min(start.reachedAt, answeredAt),
       answeredAt,
       model: config.openai.model,
       voice: config.persona.voice,

@@ -3,20 +3,11 @@
  * completes), so a crash loses at most the turn in flight. Times are epoch milliseconds.
  */
 
-export type Direction = 'inbound' | 'outbound';
+import type { CallEvent, EndReason, Turn } from '../call/types';
 
-export type EndReason =
-  | 'caller-hung-up'
-  | 'agent-ended'
-  | 'transferred'
-  | 'max-duration'
-  | 'idle-timeout'
-  | 'model-error'
-  | 'protocol-error'
-  | 'server-shutdown'
-  /** Left open by a crash; closed on the next start. */
-  | 'crashed'
-  | 'error';
+export type { CallEvent, CallEventType, EndReason, Turn } from '../call/types';
+
+export type Direction = 'inbound' | 'outbound';
 
 /**
  * Tokens by kind, summed over a call's responses and transcriptions. Input is split into uncached and cached
@@ -52,29 +43,6 @@ export interface NewCall {
   voice: string;
   personaName: string;
   audioMode: 'pcm16' | 'passthrough';
-}
-
-export interface Turn {
-  role: 'caller' | 'agent';
-  /** As the caller heard it: an interrupted agent turn is cut at the barge-in point. */
-  text: string;
-  at: number;
-  interrupted: boolean;
-  /** Agent turns: ms of audio the caller heard, and ms the model produced. */
-  heardMs?: number;
-  spokenMs?: number;
-  /** Agent turns: end of caller speech → first agent audio. */
-  latencyMs?: number;
-}
-
-export type CallEventType = 'barge-in' | 'tool-call' | 'dtmf' | 'error' | 'warning' | 'reconnect' | 'note';
-
-export interface CallEvent {
-  at: number;
-  type: CallEventType;
-  /** One readable line, e.g. "interrupted after 2080 of 8400 ms". */
-  summary: string;
-  detail?: Record<string, unknown>;
 }
 
 /** Running numbers, rewritten as the call goes. */

@@ -3,3 +3,5 @@ export { connectStreamTwiml, sayAndHangUpTwiml, mediaStreamUrl } from './twiml';
 export { isSignedByTwilio } from './signature';
 export { StreamTokens } from './streamTokens';
 export { FloodGuard } from './floodGuard';
+export type { Line, LineEvents, LineStart } from './line';
+export { TwilioLine, MAX_MESSAGE_BYTES, type TwilioSocket, type TwilioLineOptions, type Admission } from './twilioLine';

@@ -5,23 +5,11 @@ import { storeRecorder } from '../../src/call/storeRecorder';
 import { loadConfig } from '../../src/config';
 import type { Logger } from '../../src/log';
 import { openSqliteStore, recordingsDirFor, type CallStore } from '../../src/store';
-import type { TwilioStart } from '../../src/telephony';
+import type { LineStart } from '../../src/telephony';
 
 const CALL_SID = 'CA0123456789abcdef0123456789abcdef';
 
-const start: TwilioStart = {
-  event: 'start',
-  sequenceNumber: '1',
-  streamSid: 'MZ1',
-  start: {
-    accountSid: 'AC1',
-    streamSid: 'MZ1',
-    callSid: CALL_SID,
-    tracks: ['inbound'],
-    mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-    customParameters: { from: '+15550001111', to: '+15550002222' },
-  },
-};
+const start: LineStart = { callSid: CALL_SID, streamSid: 'MZ1', from: '+15550001111', to: '+15550002222', direction: 'inbound', reachedAt: Date.now() };
 
 describe('the call record with a recording', () => {
   let dir: string;
@@ -50,7 +38,7 @@ describe('the call record with a recording', () => {
 
   it('closes the call at once, and names its recording when the file is complete', async () => {
     const record = recorder();
-    const call = record(start, Date.now());
+    const call = record(start);
     call.callerAudio(new Uint8Array(160).fill(0x10), 0);
     call.agentAudio(new Uint8Array(160).fill(0x20), 20);
     call.finish('caller-hung-up');
@@ -65,7 +53,7 @@ describe('the call record with a recording', () => {
   it('logs a recording that cannot be written, and closes the call without one', async () => {
     writeFileSync(recordingsDir, 'not a folder');
     const record = recorder();
-    const call = record(start, Date.now());
+    const call = record(start);
     call.callerAudio(new Uint8Array(160), 0);
     call.finish('agent-ended');
     await record.settled();

@@ -1,239 +1,194 @@
-import { EventEmitter } from 'node:events';
-import type { RealtimeClientEvent, RealtimeServerEvent } from 'openai/resources/realtime/realtime';
-import { CallSession } from '../../src/call';
+import { CallSession, type CallRecorder } from '../../src/call';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
-import type { OpenAIRealtimeWS } from '../../src/realtime';
+import type { Conversation, ConversationEvents, SeedTurn } from '../../src/realtime';
+import type { Line, LineStart } from '../../src/telephony';
 
 /**
- * Tiny in-memory stand-ins for one call's two sockets, to drive the call's policy with fake timers: a
- * Twilio socket that keeps what it was sent, and Realtime sockets that keep client events and let the test
- * play the server. No network, no audio clock.
+ * Tiny in-memory fakes of the call's two seams, to drive its policy with fake timers: a line that keeps
+ * what it was asked to play, and a conversation that keeps what it was asked and lets the test speak for the
+ * model. No sockets, no wire formats, no audio clock.
  */
 
 const MULAW_BYTES_PER_MS = 8;
 
-export class FakeModelSocket extends EventEmitter {
-  readyState = 1;
-  answersPings = true;
-  readonly sent: RealtimeClientEvent[] = [];
+export class FakeLine implements Line {
+  /** Chunks handed over and not yet played, in order: their ms and mark. */
+  readonly queued: Array<{ ms: number; mark: string }> = [];
+  playedMs = 0;
+  sentMs = 0;
+  clears = 0;
+  hungUp = false;
+  private session!: CallSession;
 
-  ping(): void {
-    if (this.answersPings) queueMicrotask(() => this.emit('pong'));
+  attach(session: CallSession): void {
+    this.session = session;
   }
 
-  terminate(): void {
-    this.close(1006, '');
+  play(chunk: Buffer, mark: string): void {
+    const ms = chunk.length / MULAW_BYTES_PER_MS;
+    this.sentMs += ms;
+    this.queued.push({ ms, mark });
   }
 
-  close(code = 1000, reason = ''): void {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.emit('close', code, Buffer.from(reason));
+  clear(): void {
+    this.clears++;
+    // Like Twilio: every mark still queued is echoed at once, none of its audio played.
+    for (const { mark } of this.queued.splice(0)) this.session.markPlayed(mark);
+  }
+
+  hangUp(): void {
+    this.hungUp = true;
+  }
+
+  /** The line's side of things: the caller's phone plays `n` chunks (all by default). */
+  playChunks(n = Infinity): void {
+    for (let i = 0; i < n && this.queued.length > 0; i++) {
+      const { ms, mark } = this.queued.shift()!;
+      this.playedMs += ms;
+      this.session.markPlayed(mark);
+    }
+  }
+
+  /** Agent audio queued at the line, ms. */
+  get bufferedMs(): number {
+    return this.queued.reduce((sum, q) => sum + q.ms, 0);
+  }
+
+  start(overrides: Partial<LineStart> = {}): void {
+    this.session.started({ callSid: 'CA123', streamSid: 'MZ123', from: '+15550001111', to: '+15550002222', direction: 'inbound', reachedAt: Date.now(), ...overrides });
+  }
+
+  /** `ms` of caller audio at stream time `atMs`. */
+  say(ms: number, atMs: number): void {
+    this.session.audio(Buffer.alloc(ms * MULAW_BYTES_PER_MS, 0xff), atMs);
   }
 }
 
-/** What the call sees of `OpenAIRealtimeWS`: `on('event' | 'error')`, `send`, `close` and its socket. */
-export class FakeModel extends EventEmitter {
-  readonly socket = new FakeModelSocket();
-  private seq = 0;
+export class FakeConversation implements Conversation {
+  ready = false;
+  sessions = 0;
+  readonly requests: Array<string | undefined> = [];
+  readonly truncations: Array<{ itemId: string; audioEndMs: number }> = [];
+  readonly toolResults: Array<{ callId: string; output: string }> = [];
+  readonly notes: string[] = [];
+  readonly seeds: SeedTurn[][] = [];
+  appendedMs = 0;
+  pendingMs = 0;
+  closed = 0;
+  cuts = 0;
 
-  get sent(): RealtimeClientEvent[] {
-    return this.socket.sent;
+  constructor(readonly on: ConversationEvents) {}
+
+  connect(): void {
+    this.sessions++;
+    this.ready = false;
   }
 
-  send(event: RealtimeClientEvent): void {
-    this.socket.sent.push(event);
+  appendAudio(mulaw: Buffer): void {
+    if (this.ready) this.appendedMs += mulaw.length / MULAW_BYTES_PER_MS;
+    else this.pendingMs += mulaw.length / MULAW_BYTES_PER_MS;
+  }
+
+  discardPendingAudio(): number {
+    const ms = this.pendingMs;
+    this.pendingMs = 0;
+    return ms;
+  }
+
+  respond(instructions?: string): void {
+    this.requests.push(instructions);
+  }
+
+  truncate(itemId: string, audioEndMs: number): void {
+    this.truncations.push({ itemId, audioEndMs });
+  }
+
+  agentAudioCut(): void {
+    this.cuts++;
+  }
+
+  toolResult(callId: string, output: string): void {
+    this.toolResults.push({ callId, output });
+  }
+
+  callerNote(text: string): void {
+    this.notes.push(text);
+  }
+
+  seed(turns: readonly SeedTurn[]): void {
+    this.seeds.push([...turns]);
   }
 
   close(): void {
-    this.socket.close(1000, 'OK');
+    this.closed++;
+    this.ready = false;
   }
 
-  /** The server says something. */
-  event(event: RealtimeServerEvent): void {
-    this.emit('event', event);
-  }
+  // ── the model's side ──
 
-  error(code: string, message = code): void {
-    const err = Object.assign(new Error(message), { error: { type: 'invalid_request_error', code, message, param: null, event_id: null } });
-    this.emit('error', err);
-  }
-
-  /** session.created, then session.updated once the call sent its settings. */
   becomeReady(): void {
-    this.event({ type: 'session.created', event_id: this.id('event'), session: { type: 'realtime' } } as RealtimeServerEvent);
-    this.event({ type: 'session.updated', event_id: this.id('event'), session: { type: 'realtime' } } as RealtimeServerEvent);
+    this.ready = true;
+    this.on.ready(this.sessions);
+    this.appendedMs += this.pendingMs;
+    this.pendingMs = 0;
   }
 
-  responseCreated(id: string): void {
-    this.event({ type: 'response.created', event_id: this.id('event'), response: { id, status: 'in_progress' } } as RealtimeServerEvent);
+  lose(why = 'socket closed', retryable = true): void {
+    this.ready = false;
+    this.on.lost(why, retryable);
   }
 
-  /** `ms` of agent audio for `itemId` as one delta (PCM16 24 kHz silence, or μ-law in passthrough). */
-  audio(responseId: string, itemId: string, ms: number, passthrough = true): void {
-    const bytes = passthrough ? ms * MULAW_BYTES_PER_MS : ms * 48;
-    this.event({
-      type: 'response.output_audio.delta',
-      event_id: this.id('event'),
-      response_id: responseId,
-      item_id: itemId,
-      output_index: 0,
-      content_index: 0,
-      delta: Buffer.alloc(bytes, passthrough ? 0x55 : 0).toString('base64'),
-    });
+  /** A whole response: started, `ms` of audio for one item, its transcript, done. */
+  reply(responseId: string, itemId: string, ms: number, text = 'Sure.'): void {
+    this.on.responseStarted(responseId);
+    this.audio(responseId, itemId, ms);
+    this.on.agentText(itemId, text);
+    this.on.responseDone({ id: responseId, status: 'completed' });
   }
 
-  transcriptDone(responseId: string, itemId: string, transcript: string): void {
-    this.event({
-      type: 'response.output_audio_transcript.done',
-      event_id: this.id('event'),
-      response_id: responseId,
-      item_id: itemId,
-      output_index: 0,
-      content_index: 0,
-      transcript,
-    });
-  }
-
-  responseDone(id: string, status: 'completed' | 'cancelled' = 'completed'): void {
-    this.event({ type: 'response.done', event_id: this.id('event'), response: { id, status } } as RealtimeServerEvent);
-  }
-
-  speechStarted(itemId = this.id('item')): void {
-    this.event({ type: 'input_audio_buffer.speech_started', event_id: this.id('event'), audio_start_ms: 0, item_id: itemId });
-  }
-
-  speechStopped(itemId = 'item'): void {
-    this.event({ type: 'input_audio_buffer.speech_stopped', event_id: this.id('event'), audio_end_ms: 0, item_id: itemId });
-  }
-
-  /** The `response.create` instructions the call sent, in order. */
-  requests(): string[] {
-    return this.sent.flatMap((e) => (e.type === 'response.create' ? [e.response?.instructions ?? ''] : []));
-  }
-
-  truncations(): Array<{ item_id: string; audio_end_ms: number }> {
-    return this.sent.flatMap((e) => (e.type === 'conversation.item.truncate' ? [{ item_id: e.item_id, audio_end_ms: e.audio_end_ms }] : []));
-  }
-
-  private id(prefix: string): string {
-    return `${prefix}_${++this.seq}`;
-  }
-}
-
-/** The Twilio side: what the call sent, parsed, and a way to echo marks as playback passes them. */
-export class FakeTwilio {
-  readyState = 1;
-  readonly sent: any[] = [];
-  closed: { code?: number; reason?: string } | undefined;
-  private seq = 1;
-
-  constructor(private readonly session: () => CallSession) {}
-
-  send(data: string): void {
-    this.sent.push(JSON.parse(data));
-  }
-
-  close(code?: number, reason?: string): void {
-    this.closed ??= { code, reason };
-    this.readyState = 3;
-  }
-
-  frame(message: object): void {
-    this.session().handleFrame(JSON.stringify(message));
-  }
-
-  start(callSid = 'CA123'): void {
-    this.frame({ event: 'connected', protocol: 'Call', version: '1.0.0' });
-    this.frame({
-      event: 'start',
-      sequenceNumber: String(this.seq++),
-      streamSid: 'MZ123',
-      start: {
-        accountSid: 'AC1',
-        streamSid: 'MZ123',
-        callSid,
-        tracks: ['inbound'],
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-        customParameters: { token: 't' },
-      },
-    });
-  }
-
-  media(ms: number, timestampMs: number): void {
-    const payload = Buffer.alloc(ms * MULAW_BYTES_PER_MS, 0xff).toString('base64');
-    this.frame({ event: 'media', sequenceNumber: String(this.seq++), streamSid: 'MZ123', media: { track: 'inbound', chunk: '1', timestamp: String(timestampMs), payload } });
-  }
-
-  /** Marks sent and not yet echoed, oldest first. */
-  private echoed = 0;
-  pendingMarks(): string[] {
-    return this.sent.filter((m) => m.event === 'mark').map((m) => m.mark.name).slice(this.echoed);
-  }
-
-  /** Plays `n` of the marks sent so far (all by default): Twilio echoes them. */
-  playMarks(n = Infinity): void {
-    const marks = this.pendingMarks().slice(0, n);
-    this.echoed += marks.length;
-    for (const name of marks) this.frame({ event: 'mark', sequenceNumber: String(this.seq++), streamSid: 'MZ123', mark: { name } });
-  }
-
-  /** A clear: Twilio echoes every outstanding mark at once. */
-  echoCleared(): void {
-    this.playMarks();
-  }
-
-  mediaMs(): number {
-    return this.sent.filter((m) => m.event === 'media').reduce((sum, m) => sum + Buffer.from(m.media.payload, 'base64').length / MULAW_BYTES_PER_MS, 0);
-  }
-
-  clears(): number {
-    return this.sent.filter((m) => m.event === 'clear').length;
+  audio(responseId: string, itemId: string, ms: number): void {
+    this.on.agentAudio(responseId, itemId, Buffer.alloc(ms * MULAW_BYTES_PER_MS, 0x55));
   }
 }
 
 export interface FakeCall {
   session: CallSession;
-  twilio: FakeTwilio;
-  /** Every model socket the call opened, in order. */
-  models: FakeModel[];
-  /** The latest one. */
-  model(): FakeModel;
+  line: FakeLine;
+  /** The call's conversation; `model.on` is the call's side of it. */
+  model: FakeConversation;
   ended: string[];
+  events: Array<{ type: string; summary: string }>;
   config: Config;
 }
 
-/** A call in passthrough mode (so agent audio bytes are μ-law as the tests write them), with its fakes. */
+/** A call on fake seams. `env` adjusts the configuration as the environment would. */
 export function fakeCall(env: NodeJS.ProcessEnv = {}, apologyMs = 400): FakeCall {
-  const config = loadConfig({ OPENAI_API_KEY: 'sk-test', AUDIO_MODE: 'passthrough', LOG_LEVEL: 'silent', ...env });
-  const models: FakeModel[] = [];
+  const config = loadConfig({ OPENAI_API_KEY: 'sk-test', LOG_LEVEL: 'silent', ...env });
   const ended: string[] = [];
-  let session!: CallSession;
-  const twilio = new FakeTwilio(() => session);
-  session = new CallSession(twilio, {
+  const events: Array<{ type: string; summary: string }> = [];
+  const line = new FakeLine();
+  let model!: FakeConversation;
+  const recorder: CallRecorder = {
+    turn: () => {},
+    event: (event) => void events.push(event),
+    bargeIn: () => {},
+    firstAudio: () => {},
+    turnLatency: () => {},
+    responseUsage: () => {},
+    transcriptionUsage: () => {},
+    callerAudio: () => {},
+    agentAudio: () => {},
+    agentCleared: () => {},
+    finish: (reason) => void ended.push(reason),
+  };
+  const session = new CallSession(line, {
     config,
     log: createLogger(config.log),
-    openRealtime: () => {
-      const model = new FakeModel();
-      models.push(model);
-      return model as unknown as OpenAIRealtimeWS;
-    },
-    admit: () => ({ ok: true, reachedAt: Date.now() }),
-    record: () => ({
-      turn: () => {},
-      event: () => {},
-      bargeIn: () => {},
-      firstAudio: () => {},
-      turnLatency: () => {},
-      responseUsage: () => {},
-      transcriptionUsage: () => {},
-      callerAudio: () => {},
-      agentAudio: () => {},
-      agentCleared: () => {},
-      finish: (reason) => void ended.push(reason),
-    }),
+    openConversation: (on) => (model = new FakeConversation(on)),
+    record: () => recorder,
     apologyAudio: Buffer.alloc(apologyMs * MULAW_BYTES_PER_MS, 0x55),
   });
-  return { session, twilio, models, model: () => models[models.length - 1], ended, config };
+  line.attach(session);
+  return { session, line, model, ended, events, config };
 }

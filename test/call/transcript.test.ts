@@ -1,4 +1,4 @@
-import { Conversation, cutAtHeard } from '../../src/call';
+import { Transcript, cutAtHeard } from '../../src/call';
 import type { Turn } from '../../src/store/types';
 
 describe('cutAtHeard', () => {
@@ -13,10 +13,10 @@ describe('cutAtHeard', () => {
   });
 });
 
-describe('Conversation', () => {
+describe('Transcript', () => {
   function conversation() {
     const committed: Turn[] = [];
-    return { convo: new Conversation((t) => committed.push(t)), committed };
+    return { convo: new Transcript((t) => committed.push(t)), committed };
   }
 
   it('commits caller turns at the time their speech started', () => {

@@ -1,4 +1,4 @@
-import type { Turn } from '../store/types';
+import type { Turn } from './types';
 
 interface AgentItem {
   at: number;
@@ -17,7 +17,7 @@ interface AgentItem {
  * barge-in point when the caller talked over it. Committed turns go to `commit` (the call record) and
  * are kept to re-seed a new model session.
  */
-export class Conversation {
+export class Transcript {
   private readonly turns: Turn[] = [];
   private readonly agentItems = new Map<string, AgentItem>();
   /** Items already committed: late audio of an interrupted response must not reopen them. */

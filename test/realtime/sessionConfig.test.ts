@@ -1,6 +1,6 @@
-import { loadConfig } from '../src/config';
-import { greetingInstructions, phoneSession, reseedItems } from '../src/realtime';
-import { shutdownWarnings } from '../src/realtime/models';
+import { loadConfig } from '../../src/config';
+import { greetingInstructions, phoneSession, reseedItems } from '../../src/realtime';
+import { shutdownWarnings } from '../../src/realtime/models';
 
 describe('session settings', () => {
   it('transcodes by default and passes μ-law through on request', () => {
