@@ -7,6 +7,7 @@ import { shutdownWarnings } from './realtime/models';
 import { createReviewRouter, generateAdminToken, signInLinks } from './review';
 import { createServer } from './server';
 import { openSqliteStore, pricesFor, recordingsDirFor, scheduleRetention } from './store';
+import { loadToolRegistry, type ToolRegistry } from './tools';
 
 /** Process entry: config → store → server → signals. */
 async function main(): Promise<void> {
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
   const adminToken = config.adminToken ?? generateAdminToken();
   const log = createLogger(config.log, [config.openai.apiKey, config.twilio?.authToken, adminToken]);
   for (const warning of shutdownWarnings(config)) log[warning.level](warning.message);
+  const tools = loadToolsOrExit(config);
+  log.info('tools offered to the agent', { tools: tools.definitions().map((tool) => tool.name) });
 
   const store = openSqliteStore(config.store.databasePath);
   const abandoned = store.closeAbandoned(Date.now());
@@ -34,6 +37,8 @@ async function main(): Promise<void> {
     log,
     record,
     review: createReviewRouter({ store, adminToken, recordingsDir, log }),
+    tools,
+    note: (callSid, event) => store.addEvent(callSid, { at: Date.now(), ...event }),
   });
   const address = await server.listen(config.port);
 
@@ -66,6 +71,16 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** A broken tool module stops the start with a message naming it, like a bad setting. */
+function loadToolsOrExit(config: Config): ToolRegistry {
+  try {
+    return loadToolRegistry(config.tools);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
 }
 
 function loadConfigOrExit(): Config {

@@ -4,22 +4,26 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import expressWs from 'express-ws';
-import { CallSession, type CallRecorder } from './call';
+import { CallSession, type CallEvent, type CallRecorder } from './call';
 import type { Config } from './config';
 import { errorHandler } from './httpErrors';
 import { personalLevel, type Logger } from './log';
 import { OpenAIConversation, openRealtime, phoneSession, type RealtimeSocketOptions } from './realtime';
 import {
   connectStreamTwiml,
+  dialTwiml,
+  hangUpTwiml,
   isSignedByTwilio,
   MAX_MESSAGE_BYTES,
   mediaStreamUrl,
   sayAndHangUpTwiml,
   StreamTokens,
+  takeMessageTwiml,
   TwilioLine,
   type LineStart,
   type TwilioSocket,
 } from './telephony';
+import { sessionTools as toolsForSession, type ToolRegistry } from './tools';
 
 export interface ServerDeps {
   config: Config;
@@ -30,6 +34,10 @@ export interface ServerDeps {
   record?: (start: LineStart) => CallRecorder;
   /** Mounted as is: the review pages and API. */
   review?: express.Router;
+  /** The tools offered to the model. */
+  tools?: ToolRegistry;
+  /** Adds an event to a call's record after its stream ended (how a transfer went). */
+  note?: (callSid: string, event: Omit<CallEvent, 'at'>) => void;
 }
 
 export interface AgentServer {
@@ -48,18 +56,25 @@ export interface AgentServer {
 const MAX_FRAME_BYTES = 16 * MAX_MESSAGE_BYTES;
 const APOLOGY_AUDIO = path.join(__dirname, '..', 'assets', 'apology.ulaw');
 
+/** How long a transfer rings before the caller is offered to leave a message. */
+const TRANSFER_RING_SECONDS = 20;
+const E164 = /^\+[1-9]\d{6,14}$/;
+
 const BUSY_MESSAGE = 'Sorry, all of our lines are busy right now. Please call again in a few minutes. Goodbye.';
 const CLOSED_MESSAGE = 'Sorry, we are not taking calls at the moment. Please call again shortly. Goodbye.';
 
 /** The HTTP and websocket surface: routes only, no call logic. */
-export function createServer({ config, log, realtimeSocketOptions, record, review }: ServerDeps): AgentServer {
+export function createServer({ config, log, realtimeSocketOptions, record, review, tools, note }: ServerDeps): AgentServer {
   const app = express();
   const server = http.createServer(app);
   const wsInstance = expressWs(app, server, { wsOptions: { maxPayload: MAX_FRAME_BYTES } });
   const activeCalls = new Set<CallSession>();
   const tokens = new StreamTokens(undefined, config.limits.maxCallMs);
+  /** Calls whose stream closed to hand the caller to a number: the Connect action dials it. */
+  const transfers = new Map<string, string>();
   const apologyAudio = readFileSync(APOLOGY_AUDIO);
   const twilio = config.twilio;
+  const sessionTools = tools ? toolsForSession(tools) : [];
   let draining = false;
 
   if (twilio?.skipSignatureCheck) {
@@ -75,54 +90,97 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
     res.status(draining ? 503 : 200).json({ status: draining ? 'draining' : 'ok', activeCalls: activeCalls.size });
   });
 
-  app.post('/incoming-call', express.urlencoded({ extended: false, limit: '64kb' }), (req, res) => {
-    res.type('text/xml');
-    if (!twilio) {
-      log.warn('refused a Twilio call: PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set');
-      res.status(503).send(sayAndHangUpTwiml('Sorry, this line is not configured yet. Goodbye.'));
-      return;
-    }
-    const params: Record<string, string> = req.body ?? {};
-    // Signed over the URL Twilio used, not the one Express sees behind ngrok or a proxy.
-    const url = `${twilio.publicUrl}${req.originalUrl}`;
-    if (!signedByTwilio(req.header('x-twilio-signature'), url, params)) {
-      log.warn('rejected a webhook without a valid Twilio signature', { url, ip: req.ip });
-      res.status(403).send('Forbidden');
-      return;
-    }
-    const callSid = params.CallSid;
-    if (!callSid) {
-      res.status(400).send('Missing CallSid');
-      return;
-    }
-    if (draining) {
-      log.info('refused a call: shutting down', { callSid });
-      res.send(sayAndHangUpTwiml(CLOSED_MESSAGE));
-      return;
-    }
-    if (activeCalls.size + tokens.pending >= config.limits.maxConcurrentCalls) {
-      log.warn('refused a call: at the concurrent call limit', { callSid, limit: config.limits.maxConcurrentCalls });
-      res.send(sayAndHangUpTwiml(BUSY_MESSAGE));
-      return;
-    }
-    const token = tokens.mint(callSid);
-    if (!token) {
-      // A replayed webhook: its call was answered already, and a second stream would open a second paid session.
-      log.warn('refused a webhook for a call that was already answered', { callSid, ip: req.ip });
-      res.status(409).send(sayAndHangUpTwiml(CLOSED_MESSAGE));
-      return;
-    }
-    log.info('incoming call', { callSid });
-    log.log(personalLevel(config.log), 'incoming call from', { callSid, from: params.From, to: params.To });
-    res.send(
-      connectStreamTwiml(mediaStreamUrl(twilio.publicUrl), {
-        token,
-        from: params.From ?? '',
-        to: params.To ?? '',
-        direction: params.Direction ?? 'inbound',
-      }),
-    );
-  });
+  /** A Twilio webhook: form body, signature checked over the URL Twilio used (not the one Express sees behind a proxy). */
+  const twilioWebhook =
+    (handle: (params: Record<string, string>, callSid: string, res: express.Response, req: express.Request) => void) =>
+    [
+      express.urlencoded({ extended: false, limit: '64kb' }),
+      (req: express.Request, res: express.Response) => {
+        res.type('text/xml');
+        if (!twilio) {
+          log.warn('refused a Twilio call: PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set');
+          res.status(503).send(sayAndHangUpTwiml('Sorry, this line is not configured yet. Goodbye.'));
+          return;
+        }
+        const params: Record<string, string> = req.body ?? {};
+        const url = `${twilio.publicUrl}${req.originalUrl}`;
+        if (!signedByTwilio(req.header('x-twilio-signature'), url, params)) {
+          log.warn('rejected a webhook without a valid Twilio signature', { url, ip: req.ip });
+          res.status(403).send('Forbidden');
+          return;
+        }
+        if (!params.CallSid) {
+          res.status(400).send('Missing CallSid');
+          return;
+        }
+        handle(params, params.CallSid, res, req);
+      },
+    ];
+
+  app.post(
+    '/incoming-call',
+    twilioWebhook((params, callSid, res, req) => {
+      if (draining) {
+        log.info('refused a call: shutting down', { callSid });
+        res.send(sayAndHangUpTwiml(CLOSED_MESSAGE));
+        return;
+      }
+      if (activeCalls.size + tokens.pending >= config.limits.maxConcurrentCalls) {
+        log.warn('refused a call: at the concurrent call limit', { callSid, limit: config.limits.maxConcurrentCalls });
+        res.send(sayAndHangUpTwiml(BUSY_MESSAGE));
+        return;
+      }
+      const token = tokens.mint(callSid);
+      if (!token) {
+        // A replayed webhook: its call was answered already, and a second stream would open a second paid session.
+        log.warn('refused a webhook for a call that was already answered', { callSid, ip: req.ip });
+        res.status(409).send(sayAndHangUpTwiml(CLOSED_MESSAGE));
+        return;
+      }
+      log.info('incoming call', { callSid });
+      log.log(personalLevel(config.log), 'incoming call from', { callSid, from: params.From, to: params.To });
+      const streamParameters = { token, from: params.From ?? '', to: params.To ?? '', direction: params.Direction ?? 'inbound' };
+      res.send(connectStreamTwiml(mediaStreamUrl(twilio!.publicUrl), streamParameters, `${twilio!.publicUrl}/call-ended`));
+    }),
+  );
+
+  // The stream closed: the call hung up, or hands the caller to a person.
+  app.post(
+    '/call-ended',
+    twilioWebhook((params, callSid, res) => {
+      const number = transfers.get(callSid);
+      transfers.delete(callSid);
+      if (!number) {
+        res.send(hangUpTwiml());
+        return;
+      }
+      // Twilio accepts the caller's own number as caller ID, so the person answering sees who is calling.
+      const callerId = E164.test(params.From ?? '') ? params.From : params.To;
+      log.info('transferring the caller', { callSid });
+      res.send(dialTwiml({ number, callerId, timeoutSeconds: TRANSFER_RING_SECONDS, actionUrl: `${twilio!.publicUrl}/transfer-ended` }));
+    }),
+  );
+
+  app.post(
+    '/transfer-ended',
+    twilioWebhook((params, callSid, res) => {
+      const status = params.DialCallStatus ?? 'unknown';
+      const answered = status === 'completed' || status === 'answered';
+      log.info('transfer ended', { callSid, status });
+      note?.(callSid, { type: 'note', summary: answered ? 'the transfer was answered' : `nobody took the transfer (${status}): the caller was asked to leave a message`, detail: { status } });
+      res.send(answered ? hangUpTwiml() : takeMessageTwiml(`${twilio!.publicUrl}/message-recorded`));
+    }),
+  );
+
+  app.post(
+    '/message-recorded',
+    twilioWebhook((params, callSid, res) => {
+      const seconds = Number(params.RecordingDuration ?? 0);
+      log.info('the caller left a message', { callSid, seconds });
+      note?.(callSid, { type: 'note', summary: `the caller left a ${seconds} s message`, detail: { recordingUrl: params.RecordingUrl, seconds } });
+      res.send(sayAndHangUpTwiml('Thank you, we have your message. Goodbye.'));
+    }),
+  );
 
   wsInstance.app.ws('/media-stream', (ws, req) => {
     // express-ws rewrites req.url, so the signed URL is rebuilt from config, exactly as the TwiML gave it.
@@ -139,6 +197,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
       },
       startTimeoutMs: limits.streamStartTimeoutMs,
       keepAliveMs: limits.keepAliveMs,
+      onTransfer: (callSid, number) => transfers.set(callSid, number),
     });
     const session = new CallSession(line, {
       config,
@@ -147,7 +206,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
         new OpenAIConversation(
           {
             open: () => openRealtime(config.openai, realtimeSocketOptions),
-            session: () => phoneSession(config),
+            session: () => phoneSession(config, sessionTools),
             audioMode: config.audioMode,
             readyTimeoutMs: limits.modelReadyTimeoutMs,
             keepAliveMs: limits.keepAliveMs,
@@ -156,6 +215,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
         ),
       record,
       apologyAudio,
+      tools,
       // Only an admitted stream is a call: a socket that never starts holds no call slot and no drain.
       onStarted: (started) => activeCalls.add(started),
       onEnded: (ended) => activeCalls.delete(ended),

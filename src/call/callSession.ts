@@ -2,8 +2,17 @@ import { performance } from 'node:perf_hooks';
 import { mulawSilence } from '../audio';
 import type { Config } from '../config';
 import { personalLevel, type Logger } from '../log';
-import { greetingInstructions, type Conversation, type ConversationEvents, type ResponseOutcome, type TranscriptionUsage } from '../realtime';
+import {
+  greetingInstructions,
+  type Conversation,
+  type ConversationEvents,
+  type ResponseOutcome,
+  type SeedTurn,
+  type ToolCall,
+  type TranscriptionUsage,
+} from '../realtime';
 import type { Line, LineEvents, LineStart } from '../telephony';
+import type { ToolOutcome, ToolRegistry, TransferTarget } from '../tools';
 import { InputGapFiller } from './inputGaps';
 import { CallLimits } from './limits';
 import { Playback } from './playback';
@@ -21,6 +30,8 @@ export interface CallSessionDeps {
   record?: (start: LineStart) => CallRecorder;
   /** μ-law 8 kHz audio played when the model cannot be reached: it must work without the model. */
   apologyAudio: Buffer;
+  /** The tools offered to the model; none: the model is offered none. */
+  tools?: ToolRegistry;
   /** The line admitted the stream: from now on it is an active call. */
   onStarted?: (session: CallSession) => void;
   onEnded?: (session: CallSession) => void;
@@ -37,6 +48,15 @@ const STALL_FILL_MS = 1000;
 const GOODBYE_TIMEOUT_MS = 20_000;
 /** The apology plays as an item of its own, so its last mark says when it has been heard. */
 const APOLOGY_ITEM = 'apology';
+/** Keys pressed within this long of each other are one entry (a PIN, an extension); `#` ends one at once. */
+const KEYPAD_PAUSE_MS = 1500;
+/** Tool outputs kept in a call record event, at most. */
+const RECORDED_OUTPUT_CHARS = 2000;
+
+/** Endings the agent chose (with a tool) and the caller can undo by talking over the goodbye. */
+const AGENT_ENDINGS: ReadonlySet<EndReason> = new Set(['agent-ended', 'transferred']);
+
+type ToolExchange = Extract<SeedTurn, { role: 'tool' }> & { at: number };
 
 /**
  * One phone call: the policy between a caller on a line and a conversation with the model. It decides what
@@ -70,6 +90,15 @@ export class CallSession implements LineEvents {
   /** Set once the call is winding down: the reason it will end with. */
   private ending: EndReason | undefined;
   private goodbyeSpoken = false;
+  private goodbyeTimer: NodeJS.Timeout | undefined;
+  /** The agent ended the call in this response: its audio, if any, is the goodbye. */
+  private goodbyeResponse: { id: string; fallback: string } | undefined;
+  private transferTarget: TransferTarget | undefined;
+  private readonly responsesHeard = new Set<string>();
+  private readonly toolExchanges: ToolExchange[] = [];
+  private readonly callOver = new AbortController();
+  private keys = '';
+  private keysTimer: NodeJS.Timeout | undefined;
   private over = false;
 
   constructor(
@@ -110,8 +139,10 @@ export class CallSession implements LineEvents {
     this.timers.clear();
     const durationMs = this.startedAt ? Math.round(performance.now() - this.startedAt) : 0;
     if (this.start) this.log.info('call ended', { reason, ...(detail ? { detail } : {}), durationMs });
+    this.callOver.abort();
     this.model.close();
-    this.line.hangUp();
+    if (reason === 'transferred' && this.transferTarget) this.line.transfer(this.transferTarget.number);
+    else this.line.hangUp();
     this.transcript.settleAll((itemId) => this.playback.heardMs(itemId));
     // Agent audio still queued at the line when the call ends was never heard.
     this.recorder?.agentCleared(this.sinceStartMs());
@@ -168,11 +199,24 @@ export class CallSession implements LineEvents {
     });
   }
 
+  /** Key presses reach the model as text, a whole entry at a time, and it answers them. */
   digit(digit: string): void {
     this.guarded('a key press', () => {
       this.log.info('caller pressed a key', { digit });
       this.recorder?.event({ type: 'dtmf', summary: `caller pressed ${digit}` });
+      this.keys += digit;
+      clearTimeout(this.keysTimer);
+      if (digit === '#') return this.keypadEntry();
+      this.keysTimer = this.after(KEYPAD_PAUSE_MS, () => this.keypadEntry());
     });
+  }
+
+  private keypadEntry(): void {
+    const keys = this.keys;
+    this.keys = '';
+    if (!keys) return;
+    this.model.callerNote(`The caller pressed ${keys} on the phone keypad.`);
+    this.say({});
   }
 
   ended(failure?: string): void {
@@ -224,7 +268,7 @@ export class CallSession implements LineEvents {
         this.speech.callerStoppedSpeaking();
       },
       callerSaid: (itemId, text, usage) => this.onCallerSaid(itemId, text, usage),
-      toolCall: (call) => this.log.warn('the model called a tool that does not exist', { name: call.name }),
+      toolCall: (call) => void this.onToolCall(call),
     };
     const guardedHandlers = {} as Record<string, (...args: unknown[]) => void>;
     for (const [name, handle] of Object.entries(handlers) as Array<[string, (...args: unknown[]) => void]>) {
@@ -280,8 +324,9 @@ export class CallSession implements LineEvents {
     // Audio still playing came from the old session, whose items the new one cannot truncate: it stops here.
     this.playback.stopAll();
     const history = this.transcript.history;
-    this.model.seed(history);
-    this.log.info('model session resumed', { turns: history.length, modelSessions: this.model.sessions });
+    const turns: Array<SeedTurn & { at: number }> = [...history, ...this.toolExchanges].sort((a, b) => a.at - b.at);
+    this.model.seed(turns);
+    this.log.info('model session resumed', { turns: history.length, toolCalls: this.toolExchanges.length, modelSessions: this.model.sessions });
   }
 
   /** An agent item whose audio is complete and fully played is settled: heard in full. */
@@ -311,6 +356,7 @@ export class CallSession implements LineEvents {
       this.recorder?.turnLatency(latencyMs);
     }
     this.callerStoppedAt = undefined;
+    this.responsesHeard.add(responseId);
     this.playback.play(responseId, itemId, mulaw);
   }
 
@@ -327,10 +373,8 @@ export class CallSession implements LineEvents {
     const said = this.speech.responseDone(response.id, response.status === 'cancelled');
     if (response.status === 'failed') return this.onResponseFailed(response.failure);
     this.failedResponsesInARow = 0;
-    if (said?.goodbye) {
-      this.goodbyeSpoken = true;
-      this.finishGoodbyeIfPlayed();
-    }
+    if (said?.goodbye) this.goodbyeSaid();
+    if (this.goodbyeResponse?.id === response.id) this.goodbyeFrom(this.goodbyeResponse);
   }
 
   /** A response failed (e.g. rate limited): try once more, then give up on the model. */
@@ -356,6 +400,7 @@ export class CallSession implements LineEvents {
    * this is an ordinary turn.
    */
   private onCallerStartedSpeaking(itemId: string): void {
+    if (this.ending && AGENT_ENDINGS.has(this.ending)) this.stayOnTheLine();
     this.callerSpeaking = true;
     this.limits.callerStartedSpeaking();
     this.speech.callerStartedSpeaking();
@@ -368,6 +413,79 @@ export class CallSession implements LineEvents {
     const cut = truncations.map((t) => ({ itemId: t.itemId, heardMs: t.audioEndMs, sentMs: Math.round(t.sentMs) }));
     this.log.info('barge-in', { truncations: cut });
     this.recorder?.bargeIn(cut);
+  }
+
+  // ───────────────────────────── tools ─────────────────────────────
+
+  /** Runs a tool without holding up anything else: audio flows while it runs, and it cannot outlive its timeout. */
+  private async onToolCall(call: ToolCall): Promise<void> {
+    const { tools } = this.deps;
+    const start = this.start;
+    this.log.info('tool called', { name: call.name, callId: call.callId });
+    const outcome: ToolOutcome = tools && start
+      ? await tools.run(call.name, call.arguments, { callSid: start.callSid, from: start.from, to: start.to, signal: this.callOver.signal, log: this.log })
+      : { kind: 'result', ok: false, output: JSON.stringify({ error: 'No such tool.' }), ms: 0 };
+    if (!this.over) this.guarded(`the outcome of ${call.name}`, () => this.onToolOutcome(call, outcome));
+  }
+
+  private onToolOutcome(call: ToolCall, outcome: ToolOutcome): void {
+    if (outcome.kind === 'result') {
+      this.log.info('tool answered', { name: call.name, ok: outcome.ok, ms: outcome.ms });
+      this.recordTool(call, `${call.name} ${outcome.ok ? 'answered' : 'failed'} in ${outcome.ms} ms`, { ok: outcome.ok, ms: outcome.ms, output: outcome.output.slice(0, RECORDED_OUTPUT_CHARS) });
+      this.giveToolOutput(call, outcome.output);
+      return this.say({});
+    }
+    if (outcome.kind === 'end_call') {
+      this.recordTool(call, `the agent hung up${outcome.reason ? `: ${outcome.reason}` : ''}`, { reason: outcome.reason });
+      this.giveToolOutput(call, JSON.stringify({ ok: true, note: 'The call ends once the caller has heard your goodbye.' }));
+      return this.endByAgent('agent-ended', call.responseId, 'Say a short, friendly goodbye to the caller.');
+    }
+    const { target } = outcome;
+    this.recordTool(call, `the agent transferred the caller to ${target.name} (${target.number})`, { target, reason: outcome.reason });
+    this.giveToolOutput(call, JSON.stringify({ ok: true, note: 'The caller is transferred once they have heard you say so.' }));
+    this.transferTarget = target;
+    this.endByAgent('transferred', call.responseId, 'Tell the caller in one short sentence that you are putting them through to a colleague now.');
+  }
+
+  private giveToolOutput(call: ToolCall, output: string): void {
+    this.model.toolResult(call.callId, output);
+    this.toolExchanges.push({ role: 'tool', at: Date.now(), callId: call.callId, name: call.name, arguments: call.arguments, output });
+  }
+
+  private recordTool(call: ToolCall, summary: string, detail: Record<string, unknown>): void {
+    this.recorder?.event({ type: 'tool-call', summary, detail: { name: call.name, arguments: call.arguments, ...detail } });
+  }
+
+  /**
+   * The agent hangs up or transfers. What it said in the response that called the tool is the goodbye (or the
+   * announcement); if it said nothing, it is asked to. The line closes once that has been heard.
+   */
+  private endByAgent(reason: EndReason, responseId: string, fallback: string): void {
+    if (this.ending) return;
+    this.ending = reason;
+    this.log.info('ending the call', { reason });
+    this.goodbyeTimer = this.after(GOODBYE_TIMEOUT_MS, () => this.end(reason, 'goodbye did not finish in time'));
+    const goodbye = { id: responseId, fallback };
+    if (this.activeResponseId === responseId) this.goodbyeResponse = goodbye;
+    else this.goodbyeFrom(goodbye);
+  }
+
+  private goodbyeFrom(goodbye: { id: string; fallback: string }): void {
+    this.goodbyeResponse = undefined;
+    if (this.responsesHeard.has(goodbye.id)) this.goodbyeSaid();
+    else this.say({ instructions: goodbye.fallback, goodbye: true });
+  }
+
+  /** The caller talked over the goodbye: the agent does not hang up on them, and the conversation goes on. */
+  private stayOnTheLine(): void {
+    this.log.info('the caller spoke over the goodbye: staying on the line', { reason: this.ending });
+    this.recorder?.event({ type: 'note', summary: `the caller spoke before the call ended (${this.ending}): the call goes on` });
+    this.ending = undefined;
+    this.goodbyeSpoken = false;
+    this.goodbyeResponse = undefined;
+    this.transferTarget = undefined;
+    clearTimeout(this.goodbyeTimer);
+    this.speech.forgetGoodbyes();
   }
 
   // ───────────────────────────── ending ─────────────────────────────
@@ -386,7 +504,12 @@ export class CallSession implements LineEvents {
     this.log.info('ending the call', { reason });
     this.speech.clear();
     this.say({ instructions, goodbye: true });
-    this.after(GOODBYE_TIMEOUT_MS, () => this.end(reason, 'goodbye did not finish in time'));
+    this.goodbyeTimer = this.after(GOODBYE_TIMEOUT_MS, () => this.end(reason, 'goodbye did not finish in time'));
+  }
+
+  private goodbyeSaid(): void {
+    this.goodbyeSpoken = true;
+    this.finishGoodbyeIfPlayed();
   }
 
   private finishGoodbyeIfPlayed(): void {
@@ -428,12 +551,13 @@ export class CallSession implements LineEvents {
     return performance.now() - this.startedAt;
   }
 
-  private after(ms: number, fn: () => void): void {
+  private after(ms: number, fn: () => void): NodeJS.Timeout {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       if (!this.over) fn();
     }, ms);
     this.timers.add(timer);
+    return timer;
   }
 
   private every(ms: number, fn: () => void): void {

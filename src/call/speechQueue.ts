@@ -1,6 +1,7 @@
 /** Something the agent must say, as instructions for one model response. */
 export interface Speech {
-  instructions: string;
+  /** None: the model answers what it was just given (a tool result, a key press). */
+  instructions?: string;
   /** Pointless once the caller talks (e.g. "are you still there?"): dropped then, not deferred. */
   obsoleteWhenCallerSpeaks?: boolean;
   /** The call ends once this has been said and heard. */
@@ -24,7 +25,7 @@ export class SpeechQueue {
   /** No model session to ask: until the first one is ready, and while a lost one is replaced. */
   private paused = true;
 
-  constructor(private readonly request: (instructions: string) => void) {}
+  constructor(private readonly request: (instructions: string | undefined) => void) {}
 
   /** Nothing is being said or asked for, and nothing waits. */
   get idle(): boolean {
@@ -34,6 +35,12 @@ export class SpeechQueue {
   say(speech: Speech): void {
     this.queue.push(speech);
     this.next();
+  }
+
+  /** The call is not ending after all: no goodbye is said, or said again. */
+  forgetGoodbyes(): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i].goodbye) this.queue.splice(i, 1);
+    if (this.active?.speech?.goodbye) this.active.speech = undefined;
   }
 
   /** Forgets everything waiting, e.g. because the call is ending with a goodbye of its own. */

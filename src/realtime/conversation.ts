@@ -51,11 +51,10 @@ export interface ConversationEvents {
   toolCall(call: ToolCall): void;
 }
 
-/** A turn of the conversation as the caller heard it, to seed a new session with. */
-export interface SeedTurn {
-  role: 'caller' | 'agent';
-  text: string;
-}
+/** A turn of the conversation as the caller heard it, or a tool call and its output, to seed a new session with. */
+export type SeedTurn =
+  | { role: 'caller' | 'agent'; text: string }
+  | { role: 'tool'; callId: string; name: string; arguments: string; output: string };
 
 export interface Conversation {
   /** Opens a (new) session; `ready` or `lost` follows. */

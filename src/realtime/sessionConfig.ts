@@ -2,9 +2,11 @@ import type {
   ConversationItemCreateEvent,
   RealtimeAudioFormats,
   RealtimeAudioInputTurnDetection,
+  RealtimeFunctionTool,
   RealtimeSessionCreateRequest,
 } from 'openai/resources/realtime/realtime';
 import type { Config, Persona, TurnDetection } from '../config';
+import type { SeedTurn } from './conversation';
 
 export type SessionSettings = Pick<Config, 'persona' | 'audioMode' | 'vad' | 'noiseReduction' | 'transcription' | 'reasoning'>;
 
@@ -12,7 +14,7 @@ export type SessionSettings = Pick<Config, 'persona' | 'audioMode' | 'vad' | 'no
  * The session.update body for a phone call. In pcm16 mode we transcode (callers' speech is recognised
  * better from PCM16 24 kHz); in passthrough mode Twilio's μ-law goes to the model untouched.
  */
-export function phoneSession(settings: SessionSettings): RealtimeSessionCreateRequest {
+export function phoneSession(settings: SessionSettings, tools: RealtimeFunctionTool[] = []): RealtimeSessionCreateRequest {
   const format: RealtimeAudioFormats =
     settings.audioMode === 'passthrough' ? { type: 'audio/pcmu' } : { type: 'audio/pcm', rate: 24000 };
   const { model, language, delay } = settings.transcription;
@@ -21,6 +23,7 @@ export function phoneSession(settings: SessionSettings): RealtimeSessionCreateRe
     instructions: instructionsFor(settings.persona),
     output_modalities: ['audio'],
     ...(settings.reasoning ? { reasoning: settings.reasoning } : {}),
+    ...(tools.length > 0 ? { tools, tool_choice: 'auto' } : {}),
     audio: {
       input: {
         format,
@@ -60,15 +63,23 @@ export function greetingInstructions(greeting: string): string {
   return `Greet the caller now by saying exactly this, and nothing more: "${greeting}"`;
 }
 
-/** The conversation so far, as items for a fresh session: text, since the old session's audio is gone. */
-export function reseedItems(turns: ReadonlyArray<{ role: 'caller' | 'agent'; text: string }>): ConversationItemCreateEvent[] {
-  return turns
-    .filter((turn) => turn.text.trim() !== '')
-    .map((turn) => ({
-      type: 'conversation.item.create',
-      item:
-        turn.role === 'caller'
-          ? { type: 'message', role: 'user', content: [{ type: 'input_text', text: turn.text }] }
-          : { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: turn.text }] },
-    }));
+/**
+ * The conversation so far, as items for a fresh session: text, since the old session's audio is gone, and the
+ * tool calls with their outputs, which the model must not repeat.
+ */
+export function reseedItems(turns: readonly SeedTurn[]): ConversationItemCreateEvent[] {
+  return turns.flatMap((turn): ConversationItemCreateEvent[] => {
+    if (turn.role === 'tool') {
+      return [
+        { type: 'conversation.item.create', item: { type: 'function_call', call_id: turn.callId, name: turn.name, arguments: turn.arguments } },
+        { type: 'conversation.item.create', item: { type: 'function_call_output', call_id: turn.callId, output: turn.output } },
+      ];
+    }
+    if (turn.text.trim() === '') return [];
+    const item: ConversationItemCreateEvent['item'] =
+      turn.role === 'caller'
+        ? { type: 'message', role: 'user', content: [{ type: 'input_text', text: turn.text }] }
+        : { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: turn.text }] };
+    return [{ type: 'conversation.item.create', item }];
+  });
 }

@@ -1,5 +1,5 @@
 export { parseTwilioMessage, outbound, type TwilioMessage, type TwilioStart, type ParseResult } from './mediaStream';
-export { connectStreamTwiml, sayAndHangUpTwiml, mediaStreamUrl } from './twiml';
+export { connectStreamTwiml, dialTwiml, hangUpTwiml, mediaStreamUrl, sayAndHangUpTwiml, takeMessageTwiml } from './twiml';
 export { isSignedByTwilio } from './signature';
 export { StreamTokens } from './streamTokens';
 export { FloodGuard } from './floodGuard';

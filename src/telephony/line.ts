@@ -36,6 +36,8 @@ export interface Line {
   play(chunk: Buffer, mark: string): void;
   /** Drops every chunk not played yet. */
   clear(): void;
-  /** Hangs up: the line closes, and whatever the telephony entry does next follows (e.g. a transfer). */
+  /** Hangs up: the line closes. */
   hangUp(): void;
+  /** Hands the caller to another number (E.164); the line closes and the telephony entry dials it. */
+  transfer(number: string): void;
 }

@@ -23,6 +23,8 @@ export interface TwilioLineOptions {
   startTimeoutMs: number;
   /** Ping interval; a peer that misses a pong is gone. */
   keepAliveMs: number;
+  /** The call hands its caller to `number`: Twilio asks what follows the stream once it has closed. */
+  onTransfer: (callSid: string, number: string) => void;
 }
 
 const OPEN = 1;
@@ -38,6 +40,7 @@ const MAX_MESSAGES_PER_SECOND = 500;
 export class TwilioLine implements Line {
   private events: LineEvents | undefined;
   private streamSid: string | undefined;
+  private callSid: string | undefined;
   private readonly floodGuard = new FloodGuard(MAX_MESSAGES_PER_SECOND);
   /** Marks sent and not yet echoed: Twilio echoes each once, when played or when a clear flushes it. */
   private readonly marksOut = new Set<string>();
@@ -82,9 +85,15 @@ export class TwilioLine implements Line {
     this.send(outbound.clear(this.streamSid!));
   }
 
-  /** Closing the stream ends `<Connect>`: Twilio goes on with the TwiML after it, or hangs up. */
+  /** Closing the stream ends `<Connect>`: Twilio asks its action URL what follows, which hangs up. */
   hangUp(): void {
     if (this.ws.readyState === OPEN) this.ws.close(1000, 'call ended');
+  }
+
+  /** The action URL answers with a `<Dial>` to `number` for this call. */
+  transfer(number: string): void {
+    if (this.callSid) this.options.onTransfer(this.callSid, number);
+    this.hangUp();
   }
 
   private send(message: string): void {
@@ -114,6 +123,7 @@ export class TwilioLine implements Line {
     const admission = this.options.admit(message);
     if (!admission.ok) return this.fail(`stream refused: ${admission.reason}`);
     this.streamSid = message.streamSid;
+    this.callSid = message.start.callSid;
     const { from = '', to = '', direction = 'inbound' } = message.start.customParameters;
     const start: LineStart = { callSid: message.start.callSid, streamSid: message.streamSid, from, to, direction, reachedAt: admission.reachedAt };
     this.events?.started(start);

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/log';
 import { createReviewRouter } from '../../src/review';
 import { createServer, type AgentServer } from '../../src/server';
 import { openSqliteStore, recordingsDirFor, type CallStore } from '../../src/store';
+import { loadToolRegistry } from '../../src/tools';
 import { FakeRealtimeServer, type FakeRealtimeOptions, type FakeSession } from './fakeRealtime';
 import { SimulatedCall, type DialOptions } from './twilioSimulator';
 
@@ -63,6 +64,8 @@ export class TestAgent {
       realtimeSocketOptions: { ca: fake.ca },
       record,
       review: createReviewRouter({ store, adminToken: ADMIN_TOKEN, recordingsDir }),
+      tools: loadToolRegistry(config.tools),
+      note: (callSid, event) => store.addEvent(callSid, { at: Date.now(), ...event }),
     });
     const address = await server.listen(0, '127.0.0.1');
     return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, dataDir, record.settled);

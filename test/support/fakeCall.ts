@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import type { Conversation, ConversationEvents, SeedTurn } from '../../src/realtime';
 import type { Line, LineStart } from '../../src/telephony';
+import type { ToolRegistry } from '../../src/tools';
 
 /**
  * Tiny in-memory fakes of the call's two seams, to drive its policy with fake timers: a line that keeps
@@ -39,6 +40,11 @@ export class FakeLine implements Line {
 
   hangUp(): void {
     this.hungUp = true;
+  }
+
+  transferredTo: string | undefined;
+  transfer(number: string): void {
+    this.transferredTo = number;
   }
 
   /** The line's side of things: the caller's phone plays `n` chunks (all by default). */
@@ -139,6 +145,11 @@ export class FakeConversation implements Conversation {
     this.on.lost(why, retryable);
   }
 
+  /** The model calls a tool in response `responseId`. */
+  callTool(responseId: string, name: string, args: object = {}, callId = `call_${name}`): void {
+    this.on.toolCall({ responseId, callId, name, arguments: JSON.stringify(args) });
+  }
+
   /** A whole response: started, `ms` of audio for one item, its transcript, done. */
   reply(responseId: string, itemId: string, ms: number, text = 'Sure.'): void {
     this.on.responseStarted(responseId);
@@ -163,7 +174,7 @@ export interface FakeCall {
 }
 
 /** A call on fake seams. `env` adjusts the configuration as the environment would. */
-export function fakeCall(env: NodeJS.ProcessEnv = {}, apologyMs = 400): FakeCall {
+export function fakeCall(env: NodeJS.ProcessEnv = {}, apologyMs = 400, tools?: ToolRegistry): FakeCall {
   const config = loadConfig({ OPENAI_API_KEY: 'sk-test', LOG_LEVEL: 'silent', ...env });
   const ended: string[] = [];
   const events: Array<{ type: string; summary: string }> = [];
@@ -188,6 +199,7 @@ export function fakeCall(env: NodeJS.ProcessEnv = {}, apologyMs = 400): FakeCall
     openConversation: (on) => (model = new FakeConversation(on)),
     record: () => recorder,
     apologyAudio: Buffer.alloc(apologyMs * MULAW_BYTES_PER_MS, 0x55),
+    tools,
   });
   line.attach(session);
   return { session, line, model, ended, events, config };

@@ -59,6 +59,7 @@ function line(admitted = true) {
     admit: () => (admitted ? { ok: true, reachedAt: 42 } : { ok: false, reason: 'wrong stream token' }),
     startTimeoutMs: 5000,
     keepAliveMs: 10_000,
+    onTransfer: (callSid, number) => void seen.push(`transfer ${callSid} to ${number}`),
   });
   twilioLine.attach(events);
   return { socket, twilioLine, seen, starts };
