@@ -202,11 +202,11 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
     const session = new CallSession(line, {
       config,
       log,
-      openConversation: (events) =>
+      openConversation: (events, persona) =>
         new OpenAIConversation(
           {
             open: () => openRealtime(config.openai, realtimeSocketOptions),
-            session: () => phoneSession(config, sessionTools),
+            session: () => phoneSession({ ...config, persona }, sessionTools),
             audioMode: config.audioMode,
             readyTimeoutMs: limits.modelReadyTimeoutMs,
             keepAliveMs: limits.keepAliveMs,

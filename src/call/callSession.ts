@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { mulawSilence } from '../audio';
-import type { Config } from '../config';
+import type { Config, Persona } from '../config';
 import { personalLevel, type Logger } from '../log';
 import {
   greetingInstructions,
@@ -24,8 +24,10 @@ import type { EndReason } from './types';
 export interface CallSessionDeps {
   config: Pick<Config, 'persona' | 'limits' | 'log'>;
   log: Logger;
-  /** Opens this call's conversation with the model; it reports to `events`. */
-  openConversation: (events: ConversationEvents) => Conversation;
+  /** Opens this call's conversation with the model, as `persona`; it reports to `events`. */
+  openConversation: (events: ConversationEvents, persona: Persona) => Conversation;
+  /** The persona of this call (a call we placed may bring its own); the configured one by default. */
+  personaFor?: (start: LineStart) => Persona;
   /** Starts the call's record; none in tests that do not care. */
   record?: (start: LineStart) => CallRecorder;
   /** μ-law 8 kHz audio played when the model cannot be reached: it must work without the model. */
@@ -77,7 +79,9 @@ export class CallSession implements LineEvents {
   private readonly gaps = new InputGapFiller();
   private readonly limits: CallLimits;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly model: Conversation;
+  /** Opened when the line has admitted the stream. */
+  private model!: Conversation;
+  private persona: Persona;
 
   private activeResponseId: string | undefined;
   private failedResponsesInARow = 0;
@@ -117,7 +121,7 @@ export class CallSession implements LineEvents {
         this.recorder?.agentCleared(this.sinceStartMs());
       },
     });
-    this.model = deps.openConversation(this.modelEvents());
+    this.persona = deps.config.persona;
     this.limits = new CallLimits(deps.config.limits, {
       nearMaxDuration: () => this.say({ instructions: 'Tell the caller, briefly and politely, that the call will have to end in a moment.' }),
       maxDurationReached: () => this.endWithGoodbye('max-duration', 'The call has reached its time limit. Say a short, friendly goodbye.'),
@@ -140,7 +144,7 @@ export class CallSession implements LineEvents {
     const durationMs = this.startedAt ? Math.round(performance.now() - this.startedAt) : 0;
     if (this.start) this.log.info('call ended', { reason, ...(detail ? { detail } : {}), durationMs });
     this.callOver.abort();
-    this.model.close();
+    if (this.start) this.model.close();
     if (reason === 'transferred' && this.transferTarget) this.line.transfer(this.transferTarget.number);
     else this.line.hangUp();
     this.transcript.settleAll((itemId) => this.playback.heardMs(itemId));
@@ -161,6 +165,8 @@ export class CallSession implements LineEvents {
       this.log.info('call started', { direction: start.direction });
       this.log.log(this.personal, 'call started between', { from: start.from, to: start.to });
       this.recorder = this.deps.record?.(start);
+      this.persona = this.deps.personaFor?.(start) ?? this.deps.config.persona;
+      this.model = this.deps.openConversation(this.modelEvents(), this.persona);
       this.deps.onStarted?.(this);
       this.limits.start();
       this.every(250, () => this.fillStalledInput());
@@ -307,7 +313,7 @@ export class CallSession implements LineEvents {
   private onModelReady(sessions: number): void {
     this.modelWasReady = true;
     if (sessions > 1) this.reseed();
-    const { greeting } = this.deps.config.persona;
+    const { greeting } = this.persona;
     if (this.transcript.history.length > 0) {
       this.say({ instructions: 'The line dropped for a moment. Say sorry in a few words and carry on where you left off.', obsoleteWhenCallerSpeaks: true });
     } else if (greeting) {
@@ -489,6 +495,25 @@ export class CallSession implements LineEvents {
   }
 
   // ───────────────────────────── ending ─────────────────────────────
+
+  /**
+   * An answering machine took the call (known once its greeting has ended). Leave `message`, spoken by the
+   * agent, and hang up once it has played; with no message, hang up at once.
+   */
+  answeredByMachine(message: string | undefined): void {
+    this.guarded('an answering machine', () => {
+      if (this.over || !this.start) return;
+      this.log.info('an answering machine answered', { leavingMessage: message !== undefined });
+      this.recorder?.event({ type: 'note', summary: message ? 'an answering machine answered: leaving a message' : 'an answering machine answered: hanging up' });
+      if (!message) return this.end('answering-machine');
+      this.ending = 'answering-machine';
+      this.limits.stop();
+      this.playback.stopAll();
+      this.speech.clear();
+      this.say({ instructions: `You reached an answering machine and the beep has sounded. Leave this message, and nothing else: "${message}"`, goodbye: true });
+      this.goodbyeTimer = this.after(GOODBYE_TIMEOUT_MS, () => this.end('answering-machine', 'message did not finish in time'));
+    });
+  }
 
   /** Asks the model to say something, in turn: never over the caller or another response. */
   private say(speech: Speech): void {

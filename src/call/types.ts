@@ -4,6 +4,8 @@ export type EndReason =
   | 'caller-hung-up'
   | 'agent-ended'
   | 'transferred'
+  /** A call we placed reached an answering machine (and left a message, or hung up: its events say which). */
+  | 'answering-machine'
   | 'max-duration'
   | 'idle-timeout'
   | 'model-error'

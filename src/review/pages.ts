@@ -82,6 +82,7 @@ const REASON_TONE: Record<string, string> = {
   'caller-hung-up': 'ok',
   'agent-ended': 'ok',
   transferred: 'info',
+  'answering-machine': 'info',
   'max-duration': 'warn',
   'idle-timeout': 'warn',
   'server-shutdown': 'warn',

@@ -37,6 +37,7 @@ const REASON_TONE: Record<string, Tone> = {
   'caller-hung-up': 'green',
   'agent-ended': 'green',
   transferred: 'blue',
+  'answering-machine': 'blue',
   'max-duration': 'yellow',
   'idle-timeout': 'yellow',
   'server-shutdown': 'yellow',

@@ -5,6 +5,7 @@ const END_REASON_LABELS: Record<EndReason, true> = {
   'caller-hung-up': true,
   'agent-ended': true,
   transferred: true,
+  'answering-machine': true,
   'max-duration': true,
   'idle-timeout': true,
   'model-error': true,

@@ -1,3 +1,4 @@
+import { loadConfig } from '../../src/config';
 import { fakeCall } from '../support/fakeCall';
 
 /** The call's policy on fake seams, with fake timers: each case runs in milliseconds. */
@@ -106,8 +107,10 @@ describe('a call (policy on fake seams)', () => {
     });
 
     it('asks for the greeting first, and audio buffered while connecting does not reach the model', () => {
-      const { line, model } = fakeCall({ AGENT_GREETING: 'Hello there!' });
+      const call = fakeCall({ AGENT_GREETING: 'Hello there!' });
+      const { line } = call;
       line.start();
+      const { model } = call;
       for (let t = 0; t < 600; t += 20) line.say(20, t); // "hello?" while the model connects
       model.becomeReady();
       expect(model.requests).toEqual([expect.stringContaining('Hello there!')]);
@@ -134,8 +137,10 @@ describe('a call (policy on fake seams)', () => {
 
   describe('when the model fails', () => {
     it('apologises once no session was ready within the first-words deadline, and ends when the apology was heard', () => {
-      const { line, model, ended } = fakeCall({ AGENT_GREETING: 'Hi!' }, 400);
+      const call = fakeCall({ AGENT_GREETING: 'Hi!' }, 400);
+      const { line, ended } = call;
       line.start();
+      const { model } = call;
       jest.advanceTimersByTime(7_999);
       expect(line.sentMs).toBe(0);
       jest.advanceTimersByTime(1);
@@ -177,5 +182,37 @@ describe('a call (policy on fake seams)', () => {
     expect(ended).toEqual(['protocol-error']);
     expect(events).toEqual([expect.objectContaining({ type: 'error', summary: 'line failed: message flood' })]);
     expect(model.closed).toBe(1);
+  });
+
+  describe('an answering machine', () => {
+    it('leaves the message, spoken by the agent, and hangs up once it has played', () => {
+      const { session, line, model, ended, events } = readyCall();
+      model.reply('r1', 'a', 400);
+      session.answeredByMachine('Hi, this is Ada Dental confirming your appointment tomorrow at 3.');
+      expect(model.requests).toEqual([expect.stringContaining('confirming your appointment tomorrow at 3.')]);
+      model.reply('r2', 'msg', 2000);
+      expect(ended).toEqual([]);
+      line.playChunks();
+      expect(ended).toEqual(['answering-machine']);
+      expect(events).toEqual([expect.objectContaining({ summary: 'an answering machine answered: leaving a message' })]);
+    });
+
+    it('hangs up at once when there is no message to leave', () => {
+      const { session, ended, line } = readyCall();
+      session.answeredByMachine(undefined);
+      expect(ended).toEqual(['answering-machine']);
+      expect(line.hungUp).toBe(true);
+    });
+  });
+
+  it('opens its conversation once the line admitted the stream, as the persona chosen for the call', () => {
+    const call = fakeCall({ AGENT_GREETING: 'Default hello.' }, 400, undefined, (start) => ({
+      ...loadConfig({ OPENAI_API_KEY: 'sk-test' }).persona,
+      greeting: `Hello ${start.to}, this is a reminder.`,
+    }));
+    expect(call.model).toBeUndefined();
+    call.line.start({ to: '+15550009999' });
+    call.model.becomeReady();
+    expect(call.model.requests).toEqual([expect.stringContaining('Hello +15550009999, this is a reminder.')]);
   });
 });

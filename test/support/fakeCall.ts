@@ -1,5 +1,5 @@
 import { CallSession, type CallRecorder } from '../../src/call';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config, type Persona } from '../../src/config';
 import { createLogger } from '../../src/log';
 import type { Conversation, ConversationEvents, SeedTurn } from '../../src/realtime';
 import type { Line, LineStart } from '../../src/telephony';
@@ -174,7 +174,12 @@ export interface FakeCall {
 }
 
 /** A call on fake seams. `env` adjusts the configuration as the environment would. */
-export function fakeCall(env: NodeJS.ProcessEnv = {}, apologyMs = 400, tools?: ToolRegistry): FakeCall {
+export function fakeCall(
+  env: NodeJS.ProcessEnv = {},
+  apologyMs = 400,
+  tools?: ToolRegistry,
+  personaFor?: (start: LineStart) => Persona,
+): FakeCall {
   const config = loadConfig({ OPENAI_API_KEY: 'sk-test', LOG_LEVEL: 'silent', ...env });
   const ended: string[] = [];
   const events: Array<{ type: string; summary: string }> = [];
@@ -200,7 +205,18 @@ export function fakeCall(env: NodeJS.ProcessEnv = {}, apologyMs = 400, tools?: T
     record: () => recorder,
     apologyAudio: Buffer.alloc(apologyMs * MULAW_BYTES_PER_MS, 0x55),
     tools,
+    personaFor,
   });
   line.attach(session);
-  return { session, line, model, ended, events, config };
+  return {
+    session,
+    line,
+    // The call opens its conversation once the line has started.
+    get model() {
+      return model;
+    },
+    ended,
+    events,
+    config,
+  };
 }
