@@ -20,6 +20,8 @@ import {
   StreamTokens,
   takeMessageTwiml,
   TwilioLine,
+  type Line,
+  type LineEvents,
   type LineStart,
   type TwilioSocket,
 } from './telephony';
@@ -182,23 +184,9 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
     }),
   );
 
-  wsInstance.app.ws('/media-stream', (ws, req) => {
-    // express-ws rewrites req.url, so the signed URL is rebuilt from config, exactly as the TwiML gave it.
-    if (!twilio || !signedByTwilio(req.headers['x-twilio-signature'], mediaStreamUrl(twilio.publicUrl), {})) {
-      log.warn('refused a media stream without a valid Twilio signature', { ip: req.socket.remoteAddress });
-      ws.close(1008, 'forbidden');
-      return;
-    }
+  /** One call: the caller on `line`, bridged to a conversation with the model. */
+  const bridge = (line: Line & { attach(events: LineEvents): void }): CallSession => {
     const { limits } = config;
-    const line = new TwilioLine(ws as unknown as TwilioSocket, {
-      admit: (start) => {
-        const redeemed = tokens.redeem(start.start.callSid, start.start.customParameters.token);
-        return redeemed.ok ? { ok: true, reachedAt: redeemed.mintedAt } : redeemed;
-      },
-      startTimeoutMs: limits.streamStartTimeoutMs,
-      keepAliveMs: limits.keepAliveMs,
-      onTransfer: (callSid, number) => transfers.set(callSid, number),
-    });
     const session = new CallSession(line, {
       config,
       log,
@@ -221,6 +209,26 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
       onEnded: (ended) => activeCalls.delete(ended),
     });
     line.attach(session);
+    return session;
+  };
+
+  wsInstance.app.ws('/media-stream', (ws, req) => {
+    // express-ws rewrites req.url, so the signed URL is rebuilt from config, exactly as the TwiML gave it.
+    if (!twilio || !signedByTwilio(req.headers['x-twilio-signature'], mediaStreamUrl(twilio.publicUrl), {})) {
+      log.warn('refused a media stream without a valid Twilio signature', { ip: req.socket.remoteAddress });
+      ws.close(1008, 'forbidden');
+      return;
+    }
+    const line = new TwilioLine(ws as unknown as TwilioSocket, {
+      admit: (start) => {
+        const redeemed = tokens.redeem(start.start.callSid, start.start.customParameters.token);
+        return redeemed.ok ? { ok: true, reachedAt: redeemed.mintedAt } : redeemed;
+      },
+      startTimeoutMs: config.limits.streamStartTimeoutMs,
+      keepAliveMs: config.limits.keepAliveMs,
+      onTransfer: (callSid, number) => transfers.set(callSid, number),
+    });
+    const session = bridge(line);
     ws.on('error', (err) => log.warn('media stream socket error', { ...session.ids, error: err.message }));
   });
 
