@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../src/config';
+import { loadConfig } from '../src/config';
+import { problemsOf } from './support/configProblems';
 
 const minimal = { OPENAI_API_KEY: 'sk-test' };
 const twilio = {
@@ -10,15 +11,6 @@ const twilio = {
   TWILIO_AUTH_TOKEN: 'token',
 };
 
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('loadConfig', () => {
   it('needs only OPENAI_API_KEY and defaults everything else', () => {
