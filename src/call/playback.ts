@@ -46,6 +46,8 @@ interface PendingMark {
   /** The item's sent position (ms) at the end of the audio this mark follows. */
   atMs: number;
   ms: number;
+  /** When the chunk was handed to the line. */
+  sentAt: number;
 }
 
 const MULAW_BYTES_PER_MS = 8;
@@ -62,10 +64,13 @@ export class Playback {
   private readonly droppedResponses = new Set<string>();
   private aheadMs = 0;
   private markSeq = 0;
+  /** When the line last reported playback (a mark echo). */
+  private lastAckAt = -Infinity;
 
   constructor(
     private readonly output: PlaybackOutput,
     private readonly leadMs = DEFAULT_LEAD_MS,
+    private readonly now: () => number = performance.now.bind(performance),
   ) {}
 
   /** True while agent audio is waiting here, queued at the line or playing. */
@@ -115,6 +120,7 @@ export class Playback {
     const mark = this.pending.get(name);
     if (!mark) return undefined;
     this.pending.delete(name);
+    this.lastAckAt = this.now();
     this.aheadMs -= mark.ms;
     const item = this.items.get(mark.itemId)!;
     item.playedMs = Math.max(item.playedMs, mark.atMs);
@@ -140,6 +146,7 @@ export class Playback {
    * and each item cut short is to be truncated at what was heard (0 if none of it was).
    */
   interrupt(): Truncation[] {
+    this.countPlayingChunk();
     const truncations: Truncation[] = [];
     for (const [itemId, item] of this.items) {
       if (item.playedMs >= item.generatedMs) continue;
@@ -148,6 +155,22 @@ export class Playback {
     }
     this.stopAll();
     return truncations;
+  }
+
+  /**
+   * Marks only say where a chunk ended. The chunk after the last echoed mark has been playing since that echo
+   * (or since it was sent, if the line was idle then), so that much of it was heard too, never more than the
+   * chunk itself: this puts the cut within a few ms of the truth instead of up to a chunk short.
+   */
+  private countPlayingChunk(): void {
+    const playing = this.pending.values().next();
+    if (playing.done) return;
+    const mark = playing.value;
+    const item = this.items.get(mark.itemId)!;
+    const elapsed = this.now() - Math.max(this.lastAckAt, mark.sentAt);
+    const startMs = mark.atMs - mark.ms;
+    if (item.playedMs < startMs) return; // an earlier chunk of the item is still to be acknowledged
+    item.playedMs = Math.max(item.playedMs, startMs + Math.min(mark.ms, Math.max(0, elapsed)));
   }
 
   /** Stops all audio at once; what the caller heard is now all there is of every item. */
@@ -189,7 +212,7 @@ export class Playback {
       item.sentMs += chunk.ms;
       item.pendingMarks++;
       const name = `${chunk.itemId}:${Math.floor(item.sentMs)}:${++this.markSeq}`;
-      this.pending.set(name, { itemId: chunk.itemId, atMs: item.sentMs, ms: chunk.ms });
+      this.pending.set(name, { itemId: chunk.itemId, atMs: item.sentMs, ms: chunk.ms, sentAt: this.now() });
       this.aheadMs += chunk.ms;
       this.output.send(chunk.audio, name);
     }

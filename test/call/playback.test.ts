@@ -21,7 +21,7 @@ const audio = (ms: number) => Buffer.alloc(ms * 8, 0x55);
 describe('Playback', () => {
   it('hands the line only a bounded lead, and the rest as playback passes the marks, losing nothing', () => {
     const line = fakeLine();
-    const playback = new Playback(line, 200);
+    const playback = new Playback(line, 200, () => 0);
     playback.play('r1', 'a', audio(1000)); // generated at once, much faster than real time
     expect(line.sent.map((s) => s.ms)).toEqual([40, 40, 40, 40, 40]);
     let heard = 0;
@@ -38,7 +38,7 @@ describe('Playback', () => {
 
   it('counts heard milliseconds from acknowledged marks only, in chunks of CHUNK_MS', () => {
     const line = fakeLine();
-    const playback = new Playback(line, 10_000);
+    const playback = new Playback(line, 10_000, () => 0);
     playback.play('r1', 'a', audio(200));
     expect(line.sent).toHaveLength(200 / CHUNK_MS);
     expect(playback.heardMs('a')).toBe(0);
@@ -52,7 +52,7 @@ describe('Playback', () => {
 
   it('gives every mark a unique name and knows its own marks', () => {
     const line = fakeLine();
-    const playback = new Playback(line, 10_000);
+    const playback = new Playback(line, 10_000, () => 0);
     playback.play('r1', 'a', audio(120));
     playback.play('r2', 'b', audio(120));
     const names = line.sent.map((s) => s.mark);
@@ -63,7 +63,7 @@ describe('Playback', () => {
 
   it('ignores unknown and repeated mark echoes', () => {
     const line = fakeLine();
-    const playback = new Playback(line, 10_000);
+    const playback = new Playback(line, 10_000, () => 0);
     playback.play('r1', 'a', audio(80));
     const [first] = line.sent.map((s) => s.mark);
     expect(playback.acknowledged('not-ours')).toBeUndefined();
@@ -74,7 +74,7 @@ describe('Playback', () => {
 
   it('on interrupt clears the line, truncates at what was heard, and ignores the echoes the clear causes', () => {
     const line = fakeLine();
-    const playback = new Playback(line, 400);
+    const playback = new Playback(line, 400, () => 0);
     playback.play('resp_1', 'item_A', audio(20_000));
     line.play(playback, 3);
     const atLine = line.sent.map((s) => s.mark);
@@ -97,7 +97,7 @@ describe('Playback', () => {
 
   it('does not clear a line that holds nothing, yet truncates audio still waiting here at 0', () => {
     const line = fakeLine();
-    const playback = new Playback(line, 80);
+    const playback = new Playback(line, 80, () => 0);
     playback.play('r1', 'heard', audio(80));
     line.play(playback, 2);
     playback.play('r2', 'queued', audio(80));
@@ -108,7 +108,7 @@ describe('Playback', () => {
   });
 
   it('drops a response on request, until it is done', () => {
-    const playback = new Playback(fakeLine());
+    const playback = new Playback(fakeLine(), undefined, () => 0);
     playback.drop('resp_1');
     expect(playback.isDropped('resp_1')).toBe(true);
     expect(playback.isDropped('resp_2')).toBe(false);
@@ -118,7 +118,7 @@ describe('Playback', () => {
 
   it('discards audio of an item never heard, saying once that the model must forget it', () => {
     const line = fakeLine();
-    const playback = new Playback(line);
+    const playback = new Playback(line, undefined, () => 0);
     playback.drop('r1');
     expect(playback.discard('r1', 'x')).toBe(true);
     expect(playback.discard('r1', 'x')).toBe(false);
@@ -127,7 +127,7 @@ describe('Playback', () => {
 
   it('knows when everything generated of an item has played', () => {
     const line = fakeLine();
-    const playback = new Playback(line, 40);
+    const playback = new Playback(line, 40, () => 0);
     playback.play('r1', 'a', audio(80));
     expect(playback.isPlayedOut('a')).toBe(false);
     line.play(playback, 1);
@@ -143,7 +143,7 @@ describe('Playback', () => {
 
   it('stops everything without truncations, leaving each item at what was heard', () => {
     const line = fakeLine();
-    const playback = new Playback(line, 80);
+    const playback = new Playback(line, 80, () => 0);
     playback.play('r1', 'a', audio(400));
     line.play(playback, 1);
     playback.stopAll();
@@ -155,12 +155,29 @@ describe('Playback', () => {
 
   it('continues an item across deltas: positions are cumulative per item', () => {
     const line = fakeLine();
-    const playback = new Playback(line, 10_000);
+    const playback = new Playback(line, 10_000, () => 0);
     playback.play('r1', 'a', audio(80));
     playback.play('r1', 'a', audio(40));
     const last = line.sent[2].mark;
     expect(last).toMatch(/^a:120:/);
     playback.acknowledged(last);
     expect(playback.heardMs('a')).toBe(120);
+  });
+
+  it('counts the part of the playing chunk heard since the last echo, never more than the chunk', () => {
+    let now = 0;
+    const line = fakeLine();
+    const playback = new Playback(line, 10_000, () => now);
+    playback.play('r1', 'a', audio(120)); // sent at 0, starts playing at once
+    now = 40;
+    line.play(playback, 1);
+    now = 55;
+    expect(playback.interrupt()).toEqual([{ itemId: 'a', audioEndMs: 55, sentMs: 120 }]);
+
+    const capped = new Playback(fakeLine(), 10_000, () => now);
+    now = 0;
+    capped.play('r2', 'b', audio(120));
+    now = 500; // no echo yet: the line stalled, but no more than the first chunk can have played
+    expect(capped.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 40, sentMs: 120 }]);
   });
 });

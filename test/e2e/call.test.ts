@@ -110,7 +110,7 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
     expect(truncation).toMatchObject({ type: 'conversation.item.truncate', content_index: 0 });
     const audioEndMs = (truncation as { audio_end_ms: number }).audio_end_ms;
     expect(Number.isInteger(audioEndMs)).toBe(true);
-    expect(Math.abs(audioEndMs - playedAtClear)).toBeLessThan(100);
+    expect(Math.abs(audioEndMs - playedAtClear)).toBeLessThan(40);
     expect(session.truncations).toEqual([expect.objectContaining({ audio_end_ms: audioEndMs })]);
     expect(session.errorsSent).toEqual([]);
 
