@@ -1,4 +1,5 @@
-import type { CallFilter, EndReason } from './types';
+import { CALL_OUTCOMES, isCallOutcome } from './outcome';
+import type { CallFilter, Direction, EndReason } from './types';
 
 /** Every end reason; a Record so the compiler notices when types.ts gains one. */
 const END_REASON_LABELS: Record<EndReason, true> = {
@@ -20,12 +21,21 @@ export function isEndReason(value: string): value is EndReason {
   return Object.hasOwn(END_REASON_LABELS, value);
 }
 
+const DIRECTION_LABELS: Record<Direction, true> = { inbound: true, outbound: true };
+export const DIRECTIONS = Object.keys(DIRECTION_LABELS) as Direction[];
+
+function isDirection(value: string): value is Direction {
+  return Object.hasOwn(DIRECTION_LABELS, value);
+}
+
 /** The filters as people type them: in a query string, a form or on the command line. */
 export interface FilterInput {
   since?: string;
   until?: string;
   number?: string;
   reason?: string;
+  direction?: string;
+  outcome?: string;
   search?: string;
   limit?: string;
 }
@@ -66,6 +76,16 @@ export function parseCallFilter(input: FilterInput, now: number): ParsedFilter {
   if (reason) {
     if (isEndReason(reason)) filter.endReason = reason;
     else problems.push(`reason: "${reason}" is not one of ${END_REASONS.join(', ')}`);
+  }
+  const direction = text(input.direction);
+  if (direction) {
+    if (isDirection(direction)) filter.direction = direction;
+    else problems.push(`direction: "${direction}" is not one of ${DIRECTIONS.join(', ')}`);
+  }
+  const outcome = text(input.outcome);
+  if (outcome) {
+    if (isCallOutcome(outcome)) filter.outcome = outcome;
+    else problems.push(`outcome: "${outcome}" is not one of ${CALL_OUTCOMES.join(', ')}`);
   }
   const search = text(input.search);
   if (search) filter.search = search;

@@ -14,4 +14,5 @@ export {
 export { CallRecording, recordingsDirFor, saveRecording, secureRecordingsDir } from './recording';
 export { stereoWav } from './wav';
 export { applyRetention, scheduleRetention, type RetentionResult } from './retention';
-export { END_REASONS, isEndReason, parseCallFilter, type FilterInput, type ParsedFilter } from './filter';
+export { DIRECTIONS, END_REASONS, isEndReason, parseCallFilter, type FilterInput, type ParsedFilter } from './filter';
+export { CALL_OUTCOMES, isCallOutcome, isFinalOutcome } from './outcome';

@@ -65,6 +65,12 @@ export const MIGRATIONS: readonly Migration[] = [
     `),
   // 2: input transcription billed by the duration of the audio rather than by tokens.
   (db) => db.exec('ALTER TABLE calls ADD COLUMN transcription_seconds REAL NOT NULL DEFAULT 0'),
+  // 3: Twilio's status of each call (calls we placed may never connect). Every call recorded so far had a stream.
+  (db) =>
+    db.exec(`
+      ALTER TABLE calls ADD COLUMN outcome TEXT;
+      UPDATE calls SET outcome = CASE WHEN ended_at IS NULL THEN 'in-progress' ELSE 'completed' END;
+    `),
 ];
 
 /**

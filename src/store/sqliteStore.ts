@@ -2,11 +2,14 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations';
+import { isFinalOutcome, laterOutcome } from './outcome';
 import type {
   CallDetail,
   CallEnd,
   CallEvent,
   CallFilter,
+  CallOutcome,
+  CallProgress,
   CallStats,
   CallStore,
   CallSummary,
@@ -46,6 +49,7 @@ interface CallRow {
   transcription_seconds: number;
   cost_usd: number;
   recording_file: string | null;
+  outcome: string | null;
   turn_count: number;
 }
 
@@ -91,6 +95,10 @@ export function openSqliteStore(file: string): CallStore {
 
 class SqliteCallStore implements CallStore {
   private readonly insertCall;
+  private readonly attachStream;
+  private readonly insertProgress;
+  private readonly setOutcome;
+  private readonly outcomeOf;
   private readonly insertTurn;
   private readonly insertEvent;
   private readonly updateStatsStmt;
@@ -102,9 +110,27 @@ class SqliteCallStore implements CallStore {
   constructor(private readonly db: Database.Database) {
     this.insertCall = db.prepare(`
       INSERT INTO calls (call_sid, stream_sid, direction, from_number, to_number, started_at, answered_at,
-                         model, voice, persona_name, audio_mode)
+                         model, voice, persona_name, audio_mode, outcome)
       VALUES (@callSid, @streamSid, @direction, @from, @to, @startedAt, @answeredAt,
-              @model, @voice, @personaName, @audioMode)`);
+              @model, @voice, @personaName, @audioMode, 'in-progress')`);
+    // The stream of a call its status callbacks put on record first; never a second stream.
+    this.attachStream = db.prepare(`
+      UPDATE calls SET stream_sid = @streamSid, from_number = @from, to_number = @to,
+        started_at = min(started_at, @startedAt), answered_at = @answeredAt, model = @model, voice = @voice,
+        persona_name = @personaName, audio_mode = @audioMode, outcome = @outcome
+      WHERE call_sid = @callSid AND stream_sid = ''`);
+    this.insertProgress = db.prepare(`
+      INSERT INTO calls (call_sid, stream_sid, direction, from_number, to_number, started_at, answered_at,
+                         model, voice, persona_name, audio_mode, outcome, ended_at)
+      VALUES (@callSid, '', @direction, @from, @to, @startedAt, @startedAt,
+              @model, @voice, @personaName, @audioMode, @outcome, @endedAt)`);
+    this.setOutcome = db.prepare(`
+      UPDATE calls SET outcome = @outcome,
+        ended_at = CASE WHEN stream_sid = '' AND ended_at IS NULL THEN @endedAt ELSE ended_at END
+      WHERE call_sid = @callSid`);
+    this.outcomeOf = db.prepare<[string], { outcome: string | null; stream_sid: string }>(
+      'SELECT outcome, stream_sid FROM calls WHERE call_sid = ?',
+    );
     this.insertTurn = db.prepare(`
       INSERT INTO turns (call_sid, role, text, at, interrupted, heard_ms, spoken_ms, latency_ms)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -117,7 +143,8 @@ class SqliteCallStore implements CallStore {
         transcription_seconds = @transcriptionSeconds, cost_usd = @costUsd
       WHERE call_sid = @callSid`);
     this.closeStmt = db.prepare(`
-      UPDATE calls SET ended_at = @endedAt, end_reason = @endReason, recording_file = coalesce(@recordingFile, recording_file)
+      UPDATE calls SET ended_at = @endedAt, end_reason = @endReason, recording_file = coalesce(@recordingFile, recording_file),
+        outcome = @outcome
       WHERE call_sid = @callSid`);
     this.getCall = db.prepare<[string], CallRow>(`SELECT ${SUMMARY_COLUMNS} FROM calls WHERE call_sid = ?`);
     this.getTurns = db.prepare<[string], TurnRow>(`SELECT * FROM turns WHERE call_sid = ? ORDER BY at, id`);
@@ -125,7 +152,26 @@ class SqliteCallStore implements CallStore {
   }
 
   open(call: NewCall): void {
-    this.insertCall.run({ ...call });
+    this.db.transaction(() => {
+      const existing = this.outcomeOf.get(call.callSid);
+      if (!existing) return void this.insertCall.run({ ...call });
+      const outcome = laterOutcome(storedOutcome(existing.outcome), 'in-progress');
+      if (this.attachStream.run({ ...call, outcome }).changes === 0) throw new Error(`call ${call.callSid} has a stream on record already`);
+    })();
+  }
+
+  progress({ callSid, outcome, at, call }: CallProgress): CallOutcome {
+    return this.db.transaction(() => {
+      const endedAt = isFinalOutcome(outcome) ? at : null;
+      const existing = this.outcomeOf.get(callSid);
+      if (!existing) {
+        this.insertProgress.run({ ...call, callSid, outcome, endedAt });
+        return outcome;
+      }
+      const later = laterOutcome(storedOutcome(existing.outcome), outcome);
+      this.setOutcome.run({ callSid, outcome: later, endedAt: isFinalOutcome(later) ? at : null });
+      return later;
+    })();
   }
 
   addTurn(callSid: string, turn: Turn): void {
@@ -161,7 +207,12 @@ class SqliteCallStore implements CallStore {
   }
 
   close(callSid: string, end: CallEnd): void {
-    this.expectOne(this.closeStmt.run({ callSid, ...end, recordingFile: end.recordingFile ?? null }), callSid);
+    this.db.transaction(() => {
+      const existing = this.outcomeOf.get(callSid);
+      // A call whose stream ended was answered, and is over for Twilio too (or soon will be).
+      const outcome = existing?.stream_sid ? laterOutcome(storedOutcome(existing.outcome), 'completed') : storedOutcome(existing?.outcome ?? null);
+      this.expectOne(this.closeStmt.run({ callSid, ...end, recordingFile: end.recordingFile ?? null, outcome: outcome ?? null }), callSid);
+    })();
   }
 
   closeAbandoned(now: number): number {
@@ -196,6 +247,14 @@ class SqliteCallStore implements CallStore {
     if (filter.endReason) {
       where.push('end_reason = @endReason');
       params.endReason = filter.endReason;
+    }
+    if (filter.direction) {
+      where.push('direction = @direction');
+      params.direction = filter.direction;
+    }
+    if (filter.outcome) {
+      where.push('outcome = @outcome');
+      params.outcome = filter.outcome;
     }
     if (filter.since !== undefined) {
       where.push('started_at >= @since');
@@ -262,6 +321,10 @@ function numberNeedle(input: string): string {
   return digits.length >= 3 ? digits : input;
 }
 
+function storedOutcome(value: string | null): CallOutcome | undefined {
+  return value === null ? undefined : (value as CallOutcome);
+}
+
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -295,9 +358,10 @@ function toSummary(row: CallRow): CallSummary {
     turnCount: row.turn_count,
   };
   if (row.first_audio_ms !== null) summary.firstAudioMs = row.first_audio_ms;
+  if (row.outcome !== null) summary.outcome = row.outcome as CallOutcome;
   if (row.ended_at !== null) {
     summary.endedAt = row.ended_at;
-    summary.durationMs = Math.max(0, row.ended_at - row.answered_at);
+    if (row.stream_sid !== '') summary.durationMs = Math.max(0, row.ended_at - row.answered_at);
   }
   if (row.end_reason !== null) summary.endReason = row.end_reason as EndReason;
   if (row.recording_file !== null) summary.recordingFile = row.recording_file;

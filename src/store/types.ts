@@ -10,6 +10,22 @@ export type { CallEvent, CallEventType, EndReason, Turn } from '../call/types';
 export type Direction = 'inbound' | 'outbound';
 
 /**
+ * Twilio's status of the call, as its status callbacks last reported it (`CallStatus`): `queued`, `initiated` and
+ * `ringing` before it is answered, `in-progress` while it lasts, then one final status. A call that reached the
+ * agent ends `completed`; `busy`, `no-answer`, `failed` and `canceled` never connected.
+ */
+export type CallOutcome =
+  | 'queued'
+  | 'initiated'
+  | 'ringing'
+  | 'in-progress'
+  | 'completed'
+  | 'busy'
+  | 'no-answer'
+  | 'failed'
+  | 'canceled';
+
+/**
  * Tokens by kind, summed over a call's responses and transcriptions. Input is split into uncached and cached
  * tokens (the API reports cached as a subset of input; `addResponseUsage` separates them), so each token is
  * counted once and priced at its own rate. Transcription billed by duration is counted in seconds instead.
@@ -37,7 +53,7 @@ export interface NewCall {
   to: string;
   /** When the call reached us (the webhook), or the stream start if unknown. */
   startedAt: number;
-  /** When the media stream started. */
+  /** When the media stream started; for a call that never reached the agent, when it was first on record. */
   answeredAt: number;
   model: string;
   voice: string;
@@ -62,7 +78,10 @@ export interface CallEnd {
 }
 
 export interface CallSummary extends NewCall, CallStats {
+  /** Unknown for a call nothing reported on yet (records older than this field, or no status callbacks). */
+  outcome?: CallOutcome;
   endedAt?: number;
+  /** How long the agent was on the call; none for a call that never reached it. */
   durationMs?: number;
   endReason?: EndReason;
   /** File name of the stereo WAV, relative to the recordings folder, when recorded. */
@@ -79,6 +98,8 @@ export interface CallFilter {
   /** Matches from or to (substring). */
   number?: string;
   endReason?: EndReason;
+  direction?: Direction;
+  outcome?: CallOutcome;
   since?: number;
   until?: number;
   /** Full-text-ish search over numbers and transcript text. */
@@ -86,8 +107,28 @@ export interface CallFilter {
   limit?: number;
 }
 
+/**
+ * What a status callback says about a call. A call not on record yet is recorded from `call` without a stream
+ * (`streamSid` empty), so a call that never connected still leaves a record with its outcome.
+ */
+export interface CallProgress {
+  callSid: string;
+  outcome: CallOutcome;
+  at: number;
+  call: Omit<NewCall, 'callSid' | 'streamSid' | 'answeredAt'>;
+}
+
 export interface CallStore {
+  /**
+   * Records the call's media stream: a new record, or the one its status callbacks started. A call whose stream
+   * is on record already is refused.
+   */
   open(call: NewCall): void;
+  /**
+   * Moves a call's outcome forward (callbacks may arrive out of order; a call never goes back to ringing), creating
+   * its record if there is none. A final outcome ends a record that has no stream. Returns the outcome on record.
+   */
+  progress(report: CallProgress): CallOutcome;
   addTurn(callSid: string, turn: Turn): void;
   addEvent(callSid: string, event: CallEvent): void;
   updateStats(callSid: string, stats: CallStats): void;

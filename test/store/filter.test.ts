@@ -29,6 +29,16 @@ describe('parseCallFilter', () => {
     ).toEqual({ filter: { number: '+1555', endReason: 'transferred', search: 'dentist', limit: 20 }, problems: [] });
   });
 
+  it('reads a direction and an outcome', () => {
+    expect(parseCallFilter({ direction: 'outbound', outcome: 'no-answer' }, NOW)).toEqual({ filter: { direction: 'outbound', outcome: 'no-answer' }, problems: [] });
+    const { filter, problems } = parseCallFilter({ direction: 'sideways', outcome: 'maybe' }, NOW);
+    expect(filter).toEqual({});
+    expect(problems).toEqual([
+      expect.stringMatching(/^direction: "sideways" is not one of inbound, outbound/),
+      expect.stringMatching(/^outcome: "maybe" is not one of queued, initiated, ringing, in-progress, completed, busy, no-answer, failed, canceled$/),
+    ]);
+  });
+
   it('names every value it cannot understand, and leaves that filter out', () => {
     const { filter, problems } = parseCallFilter(
       { since: 'last tuesday', until: '2025-02-31', reason: 'bored', limit: '-3', search: 'ok' },

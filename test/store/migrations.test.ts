@@ -37,6 +37,27 @@ describe('schema migrations', () => {
     }
   });
 
+  it('gives the calls recorded before outcomes existed theirs: each of them had a stream', () => {
+    const db = new Database(file);
+    try {
+      migrate(db, MIGRATIONS.slice(0, 2));
+      const insert = db.prepare(
+        `INSERT INTO calls (call_sid, stream_sid, direction, from_number, to_number, started_at, answered_at, ended_at,
+                            model, voice, persona_name, audio_mode)
+         VALUES (?, 'MZ1', 'inbound', '+1555', '+1666', 1, 2, ?, 'gpt-realtime', 'marin', 'Ada', 'pcm16')`,
+      );
+      insert.run('CAended', 30);
+      insert.run('CAlive', null);
+      migrate(db);
+      expect(db.prepare('SELECT call_sid, outcome FROM calls ORDER BY call_sid').all()).toEqual([
+        { call_sid: 'CAended', outcome: 'completed' },
+        { call_sid: 'CAlive', outcome: 'in-progress' },
+      ]);
+    } finally {
+      db.close();
+    }
+  });
+
   it('rolls back a failing migration and leaves the last good version', () => {
     const db = new Database(file);
     try {

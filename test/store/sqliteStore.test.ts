@@ -138,6 +138,69 @@ describe('SQLite call store', () => {
     expect(() => store.open(newCall())).toThrow();
   });
 
+  describe('outcomes from status callbacks', () => {
+    const placed = { direction: 'outbound' as const, from: '+15559990000', to: '+15550001111', startedAt: T0, model: 'gpt-realtime', voice: 'cedar', personaName: 'appointment-booking', audioMode: 'pcm16' as const };
+
+    it('keeps a call that never connected: no stream, no transcript, ended with its outcome', () => {
+      expect(store.progress({ callSid: 'CAnoanswer', outcome: 'queued', at: T0, call: placed })).toBe('queued');
+      expect(store.progress({ callSid: 'CAnoanswer', outcome: 'ringing', at: T0 + 1000, call: placed })).toBe('ringing');
+      expect(store.get('CAnoanswer')).toMatchObject({ outcome: 'ringing', streamSid: '', direction: 'outbound', personaName: 'appointment-booking' });
+      expect(store.get('CAnoanswer')?.endedAt).toBeUndefined();
+
+      expect(store.progress({ callSid: 'CAnoanswer', outcome: 'no-answer', at: T0 + 31_000, call: placed })).toBe('no-answer');
+      const call = store.get('CAnoanswer')!;
+      expect(call).toMatchObject({ outcome: 'no-answer', endedAt: T0 + 31_000, startedAt: T0, transcript: [], turnCount: 0 });
+      expect(call.endReason).toBeUndefined();
+      expect(call.durationMs).toBeUndefined(); // nobody talked
+    });
+
+    it('moves only forward: a late ringing never undoes in-progress, and a final outcome stays', () => {
+      store.progress({ callSid: 'CAorder', outcome: 'in-progress', at: T0 + 5000, call: placed });
+      expect(store.progress({ callSid: 'CAorder', outcome: 'ringing', at: T0 + 4000, call: placed })).toBe('in-progress');
+      expect(store.progress({ callSid: 'CAorder', outcome: 'busy', at: T0 + 6000, call: placed })).toBe('busy');
+      expect(store.progress({ callSid: 'CAorder', outcome: 'completed', at: T0 + 7000, call: placed })).toBe('busy');
+      expect(store.get('CAorder')).toMatchObject({ outcome: 'busy', endedAt: T0 + 6000 });
+    });
+
+    it('gives the stream the record its callbacks started, and the completed callback after the stream updates that one record', () => {
+      store.progress({ callSid: 'CAlive', outcome: 'queued', at: T0 - 3000, call: { ...placed, startedAt: T0 - 3000 } });
+      store.progress({ callSid: 'CAlive', outcome: 'ringing', at: T0 - 2000, call: placed });
+      store.addEvent('CAlive', { at: T0 - 2000, type: 'note', summary: 'ringing' });
+      store.open(newCall({ callSid: 'CAlive', direction: 'outbound', startedAt: T0, answeredAt: T0 + 200, personaName: 'appointment-booking' }));
+      expect(store.get('CAlive')).toMatchObject({ streamSid: 'MZ0001', outcome: 'in-progress', startedAt: T0 - 3000, answeredAt: T0 + 200 });
+      expect(() => store.open(newCall({ callSid: 'CAlive' }))).toThrow(/has a stream on record already/);
+
+      store.addTurn('CAlive', { role: 'agent', text: 'Hi, this is Ada.', at: T0 + 1000, interrupted: false });
+      store.close('CAlive', { endedAt: T0 + 20_200, endReason: 'caller-hung-up' });
+      expect(store.progress({ callSid: 'CAlive', outcome: 'completed', at: T0 + 21_000, call: placed })).toBe('completed');
+      expect(store.list({ search: 'CAlive' })).toHaveLength(1);
+      expect(store.get('CAlive')).toMatchObject({ outcome: 'completed', endedAt: T0 + 20_200, durationMs: 20_000, endReason: 'caller-hung-up', turnCount: 1 });
+    });
+
+    it('a stream record is in progress, then completed when it closes; a completed callback never ends it early', () => {
+      store.open(newCall());
+      expect(store.get('CA0001')?.outcome).toBe('in-progress');
+      store.progress({ callSid: 'CA0001', outcome: 'completed', at: T0 + 9000, call: placed });
+      expect(store.get('CA0001')).toMatchObject({ outcome: 'completed' });
+      expect(store.get('CA0001')?.endedAt).toBeUndefined();
+      store.close('CA0001', { endedAt: T0 + 9500, endReason: 'caller-hung-up' });
+      expect(store.get('CA0001')).toMatchObject({ outcome: 'completed', endedAt: T0 + 9500 });
+    });
+
+    it('filters by direction and outcome', () => {
+      store.open(newCall({ callSid: 'CAin' }));
+      store.close('CAin', { endedAt: T0 + 1000, endReason: 'caller-hung-up' });
+      store.progress({ callSid: 'CAbusy', outcome: 'busy', at: T0 + 100, call: { ...placed, startedAt: T0 + 100 } });
+      store.progress({ callSid: 'CAring', outcome: 'ringing', at: T0 + 200, call: { ...placed, startedAt: T0 + 200 } });
+      const sids = (filter: Parameters<CallStore['list']>[0]) => store.list(filter).map((c) => c.callSid);
+      expect(sids({ direction: 'outbound' })).toEqual(['CAring', 'CAbusy']);
+      expect(sids({ direction: 'inbound' })).toEqual(['CAin']);
+      expect(sids({ outcome: 'busy' })).toEqual(['CAbusy']);
+      expect(sids({ outcome: 'completed', direction: 'inbound' })).toEqual(['CAin']);
+      expect(sids({ outcome: 'no-answer' })).toEqual([]);
+    });
+  });
+
   it('returns undefined for an unknown call', () => {
     expect(store.get('CAmissing')).toBeUndefined();
   });
