@@ -134,6 +134,7 @@ const EnvSchema = z.object({
   VAD_PREFIX_PADDING_MS: integer(300, 0, 5000),
   VAD_SILENCE_MS: integer(500, 100, 5000),
   NOISE_REDUCTION: optionalText.pipe(z.enum(['near_field', 'far_field', 'off']).default('near_field')),
+  LOCAL_BARGE_IN: flag(true),
   // Unset means the default model; set-but-empty means "no transcription".
   TRANSCRIPTION_MODEL: z
     .string()
@@ -196,6 +197,8 @@ export interface Config {
   audioMode: AudioMode;
   vad: TurnDetection;
   noiseReduction: 'near_field' | 'far_field' | 'off';
+  /** Stop the agent as soon as the caller's own audio shows them talking, before the model confirms it. */
+  localBargeIn: boolean;
   /** Empty model: input transcription is off. */
   transcription: { model: string; language: string | undefined; delay: TranscriptionDelay | undefined };
   limits: {
@@ -321,6 +324,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             silenceMs: e.VAD_SILENCE_MS,
           },
     noiseReduction: e.NOISE_REDUCTION,
+    localBargeIn: e.LOCAL_BARGE_IN,
     transcription: {
       model: e.TRANSCRIPTION_MODEL,
       // AGENT_LANGUAGE is the default hint; TRANSCRIPTION_LANGUAGE overrides it.

@@ -7,3 +7,4 @@ export { Upsampler3 } from './upsampler';
 export { Downsampler3 } from './downsampler';
 export { CallerToModel, ModelToCaller } from './transcode';
 export { levelDbfs, SILENCE_DBFS } from './level';
+export { SpeechOnsetDetector, DEFAULT_ONSET_SETTINGS, type SpeechOnsetSettings } from './speechOnset';

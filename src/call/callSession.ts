@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { mulawSilence } from '../audio';
+import { levelDbfs, mulawSilence, mulawToPcm16, SpeechOnsetDetector } from '../audio';
 import type { Config, Persona } from '../config';
 import { personalLevel, type Logger } from '../log';
 import {
@@ -22,7 +22,7 @@ import { Transcript } from './transcript';
 import type { EndReason } from './types';
 
 export interface CallSessionDeps {
-  config: Pick<Config, 'persona' | 'limits' | 'log'>;
+  config: Pick<Config, 'persona' | 'limits' | 'log' | 'localBargeIn'>;
   log: Logger;
   /** Opens this call's conversation with the model, as `persona`; it reports to `events`. */
   openConversation: (events: ConversationEvents, persona: Persona) => Conversation;
@@ -50,6 +50,11 @@ const STALL_FILL_MS = 1000;
 const GOODBYE_TIMEOUT_MS = 20_000;
 /** The apology plays as an item of its own, so its last mark says when it has been heard. */
 const APOLOGY_ITEM = 'apology';
+/**
+ * A barge-in heard locally stops the agent at once; the model's turn detection must confirm it within this
+ * long (its VAD window plus a round trip), or the agent goes on where it stopped.
+ */
+const LOCAL_BARGE_IN_CONFIRM_MS = 1000;
 /** Keys pressed within this long of each other are one entry (a PIN, an extension); `#` ends one at once. */
 const KEYPAD_PAUSE_MS = 1500;
 /** Tool outputs kept in a call record event, at most. */
@@ -101,6 +106,9 @@ export class CallSession implements LineEvents {
   private readonly responsesHeard = new Set<string>();
   private readonly toolExchanges: ToolExchange[] = [];
   private readonly callOver = new AbortController();
+  /** Set while the agent is paused by a barge-in heard locally that the model has not confirmed yet. */
+  private unconfirmedBargeIn: NodeJS.Timeout | undefined;
+  private readonly onsets: SpeechOnsetDetector | undefined;
   private keys = '';
   private keysTimer: NodeJS.Timeout | undefined;
   private over = false;
@@ -120,7 +128,9 @@ export class CallSession implements LineEvents {
         line.clear();
         this.recorder?.agentCleared(this.sinceStartMs());
       },
+      playing: (chunk) => this.onsets?.agentPlayed(levelDbfs(mulawToPcm16(chunk)), performance.now()),
     });
+    if (deps.config.localBargeIn) this.onsets = new SpeechOnsetDetector();
     this.persona = deps.config.persona;
     this.limits = new CallLimits(deps.config.limits, {
       nearMaxDuration: () => this.say({ instructions: 'Tell the caller, briefly and politely, that the call will have to end in a moment.' }),
@@ -170,7 +180,8 @@ export class CallSession implements LineEvents {
       this.deps.onStarted?.(this);
       this.limits.start();
       this.every(250, () => this.fillStalledInput());
-      this.model.connect();
+      // A conversation opened ahead of the call (while the phone rang) is connecting already.
+      if (this.model.sessions === 0) this.model.connect();
       const { firstWordsTimeoutMs } = this.deps.config.limits;
       this.after(firstWordsTimeoutMs, () => {
         if (!this.modelWasReady) this.apologizeAndEnd(`no model session was ready within ${firstWordsTimeoutMs} ms`);
@@ -188,6 +199,26 @@ export class CallSession implements LineEvents {
       }
       this.recorder?.callerAudio(mulaw, timestampMs);
       this.model.appendAudio(mulaw);
+      const onset = this.onsets?.callerFrame(levelDbfs(mulawToPcm16(mulaw)), mulaw.length / MULAW_BYTES_PER_MS, performance.now());
+      // Nobody confirms a barge-in into the apology: the model is gone.
+      if (onset && this.playback.isPlaying && !this.unconfirmedBargeIn && this.ending !== 'model-error') this.pauseForBargeIn();
+    });
+  }
+
+  /**
+   * The caller's own audio says they are talking over the agent, a few hundred ms before the model can: stop
+   * the line now. The model's turn detection stays the authority: when it confirms, this becomes an ordinary
+   * barge-in (cut where the pause stopped the caller hearing); when it does not, the agent goes on from the
+   * first chunk the caller had not started hearing, repeating nothing.
+   */
+  private pauseForBargeIn(): void {
+    this.playback.pause();
+    this.log.debug('caller talking over the agent (heard locally): paused');
+    this.unconfirmedBargeIn = this.after(LOCAL_BARGE_IN_CONFIRM_MS, () => {
+      this.unconfirmedBargeIn = undefined;
+      this.log.info('a sound on the line paused the agent, but the model heard no speech: going on');
+      this.recorder?.event({ type: 'warning', summary: 'a sound on the line paused the agent; the model heard no speech, so it went on' });
+      this.playback.resume();
     });
   }
 
@@ -406,6 +437,8 @@ export class CallSession implements LineEvents {
    * this is an ordinary turn.
    */
   private onCallerStartedSpeaking(itemId: string): void {
+    clearTimeout(this.unconfirmedBargeIn);
+    this.unconfirmedBargeIn = undefined;
     if (this.ending && AGENT_ENDINGS.has(this.ending)) this.stayOnTheLine();
     this.callerSpeaking = true;
     this.limits.callerStartedSpeaking();

@@ -14,6 +14,8 @@
 export interface PlaybackOutput {
   send(chunk: Buffer, mark: string): void;
   clear(): void;
+  /** A chunk starts playing about now (its echo may come back on the caller's line). */
+  playing?(chunk: Buffer): void;
 }
 
 export interface Truncation {
@@ -28,24 +30,21 @@ interface ItemPlayback {
   responseId: string;
   /** Generated so far: handed to the line or still waiting here. */
   generatedMs: number;
-  /** Handed to the line so far. */
-  sentMs: number;
   playedMs: number;
-  pendingMarks: number;
-  waitingChunks: number;
+  /** Chunks at the line or waiting here. */
+  chunksOut: number;
 }
 
 interface Chunk {
   itemId: string;
   audio: Buffer;
   ms: number;
+  /** The item's position (ms) at the end of this chunk. */
+  endMs: number;
 }
 
 interface PendingMark {
-  itemId: string;
-  /** The item's sent position (ms) at the end of the audio this mark follows. */
-  atMs: number;
-  ms: number;
+  chunk: Chunk;
   /** When the chunk was handed to the line. */
   sentAt: number;
 }
@@ -59,11 +58,13 @@ export const DEFAULT_LEAD_MS = 1000;
 export class Playback {
   private readonly items = new Map<string, ItemPlayback>();
   private waiting: Chunk[] = [];
+  /** At the line, in the order it plays them (Maps keep insertion order). */
   private readonly pending = new Map<string, PendingMark>();
   private readonly clearedMarks = new Set<string>();
   private readonly droppedResponses = new Set<string>();
   private aheadMs = 0;
   private markSeq = 0;
+  private paused = false;
   /** When the line last reported playback (a mark echo). */
   private lastAckAt = -Infinity;
 
@@ -97,7 +98,7 @@ export class Playback {
   play(responseId: string, itemId: string, mulaw: Buffer): void {
     let item = this.items.get(itemId);
     if (!item) {
-      item = { responseId, generatedMs: 0, sentMs: 0, playedMs: 0, pendingMarks: 0, waitingChunks: 0 };
+      item = { responseId, generatedMs: 0, playedMs: 0, chunksOut: 0 };
       this.items.set(itemId, item);
     }
     const chunkBytes = CHUNK_MS * MULAW_BYTES_PER_MS;
@@ -105,8 +106,8 @@ export class Playback {
       const audio = mulaw.subarray(offset, offset + chunkBytes);
       const ms = audio.length / MULAW_BYTES_PER_MS;
       item.generatedMs += ms;
-      item.waitingChunks++;
-      this.waiting.push({ itemId, audio, ms });
+      item.chunksOut++;
+      this.waiting.push({ itemId, audio, ms, endMs: item.generatedMs });
     }
     this.pump();
   }
@@ -121,23 +122,55 @@ export class Playback {
     if (!mark) return undefined;
     this.pending.delete(name);
     this.lastAckAt = this.now();
-    this.aheadMs -= mark.ms;
-    const item = this.items.get(mark.itemId)!;
-    item.playedMs = Math.max(item.playedMs, mark.atMs);
-    item.pendingMarks--;
+    this.aheadMs -= mark.chunk.ms;
+    const item = this.items.get(mark.chunk.itemId)!;
+    item.playedMs = Math.max(item.playedMs, mark.chunk.endMs);
+    item.chunksOut--;
+    const next = this.pending.values().next();
+    if (!next.done) this.output.playing?.(next.value.chunk.audio);
     this.pump();
-    return mark.itemId;
+    return mark.chunk.itemId;
   }
 
   /** Everything generated of the item so far has played (more may still come while it is generating). */
   isPlayedOut(itemId: string): boolean {
     const item = this.items.get(itemId);
-    return item !== undefined && item.pendingMarks === 0 && item.waitingChunks === 0;
+    return item !== undefined && item.chunksOut === 0;
   }
 
   /** Milliseconds of an item the caller has heard so far. */
   heardMs(itemId: string): number {
     return Math.floor(this.items.get(itemId)?.playedMs ?? 0);
+  }
+
+  /**
+   * Stops the line at once without giving anything up: what was not heard yet goes back to wait here, from
+   * the first chunk the caller has not started hearing (the one playing is skipped rather than repeated),
+   * until `resume()`. For a barge-in that is not certain yet.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.countPlayingChunk();
+    const back: Chunk[] = [];
+    for (const [name, { chunk }] of this.pending) {
+      const item = this.items.get(chunk.itemId)!;
+      this.clearedMarks.add(name);
+      if (chunk.endMs - chunk.ms >= item.playedMs) back.push(chunk);
+      else item.chunksOut--;
+    }
+    const lineHeldAudio = this.pending.size > 0;
+    this.pending.clear();
+    this.aheadMs = 0;
+    this.waiting = [...back, ...this.waiting];
+    if (lineHeldAudio) this.output.clear();
+  }
+
+  /** Goes on where `pause()` stopped. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.pump();
   }
 
   /**
@@ -157,22 +190,6 @@ export class Playback {
     return truncations;
   }
 
-  /**
-   * Marks only say where a chunk ended. The chunk after the last echoed mark has been playing since that echo
-   * (or since it was sent, if the line was idle then), so that much of it was heard too, never more than the
-   * chunk itself: this puts the cut within a few ms of the truth instead of up to a chunk short.
-   */
-  private countPlayingChunk(): void {
-    const playing = this.pending.values().next();
-    if (playing.done) return;
-    const mark = playing.value;
-    const item = this.items.get(mark.itemId)!;
-    const elapsed = this.now() - Math.max(this.lastAckAt, mark.sentAt);
-    const startMs = mark.atMs - mark.ms;
-    if (item.playedMs < startMs) return; // an earlier chunk of the item is still to be acknowledged
-    item.playedMs = Math.max(item.playedMs, startMs + Math.min(mark.ms, Math.max(0, elapsed)));
-  }
-
   /** Stops all audio at once; what the caller heard is now all there is of every item. */
   stopAll(): void {
     const lineHoldsAudio = this.pending.size > 0;
@@ -180,9 +197,10 @@ export class Playback {
     this.pending.clear();
     this.aheadMs = 0;
     this.waiting = [];
+    this.paused = false;
     for (const item of this.items.values()) {
-      item.pendingMarks = item.waitingChunks = 0;
-      item.generatedMs = item.sentMs = item.playedMs;
+      item.chunksOut = 0;
+      item.generatedMs = item.playedMs;
     }
     // Last: a line may echo the cleared marks before clear() returns.
     if (lineHoldsAudio) this.output.clear();
@@ -194,7 +212,7 @@ export class Playback {
    */
   discard(responseId: string, itemId: string): boolean {
     if (this.items.has(itemId)) return false;
-    this.items.set(itemId, { responseId, generatedMs: 0, sentMs: 0, playedMs: 0, pendingMarks: 0, waitingChunks: 0 });
+    this.items.set(itemId, { responseId, generatedMs: 0, playedMs: 0, chunksOut: 0 });
     return true;
   }
 
@@ -203,18 +221,32 @@ export class Playback {
     this.droppedResponses.delete(responseId);
   }
 
+  /**
+   * Marks only say where a chunk ended. The chunk after the last echoed mark has been playing since that echo
+   * (or since it was sent, if the line was idle then), so that much of it was heard too, never more than the
+   * chunk itself: this puts the cut within a few ms of the truth instead of up to a chunk short.
+   */
+  private countPlayingChunk(): void {
+    const playing = this.pending.values().next();
+    if (playing.done) return;
+    const { chunk, sentAt } = playing.value;
+    const item = this.items.get(chunk.itemId)!;
+    const startMs = chunk.endMs - chunk.ms;
+    if (item.playedMs < startMs) return; // an earlier chunk of the item is still to be acknowledged
+    const elapsed = this.now() - Math.max(this.lastAckAt, sentAt);
+    item.playedMs = Math.max(item.playedMs, startMs + Math.min(chunk.ms, Math.max(0, elapsed)));
+  }
+
   /** Hands waiting chunks to the line until it holds `leadMs` of unplayed audio. */
   private pump(): void {
-    while (this.waiting.length > 0 && this.aheadMs < this.leadMs) {
+    while (!this.paused && this.waiting.length > 0 && this.aheadMs < this.leadMs) {
       const chunk = this.waiting.shift()!;
-      const item = this.items.get(chunk.itemId)!;
-      item.waitingChunks--;
-      item.sentMs += chunk.ms;
-      item.pendingMarks++;
-      const name = `${chunk.itemId}:${Math.floor(item.sentMs)}:${++this.markSeq}`;
-      this.pending.set(name, { itemId: chunk.itemId, atMs: item.sentMs, ms: chunk.ms, sentAt: this.now() });
+      const name = `${chunk.itemId}:${Math.floor(chunk.endMs)}:${++this.markSeq}`;
+      const lineWasIdle = this.pending.size === 0;
+      this.pending.set(name, { chunk, sentAt: this.now() });
       this.aheadMs += chunk.ms;
       this.output.send(chunk.audio, name);
+      if (lineWasIdle) this.output.playing?.(chunk.audio);
     }
   }
 }

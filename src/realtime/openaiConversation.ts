@@ -39,12 +39,30 @@ export class OpenAIConversation implements Conversation {
   private readyTimer: NodeJS.Timeout | undefined;
   private stopKeepAlive = () => {};
   private readonly audio: AudioPath;
+  private on: ConversationEvents;
+  /** What happened before anyone listened (a session opened ahead of its call): told on `listen`. */
+  private readonly early: Array<[keyof ConversationEvents, unknown[]]> = [];
 
+  /** Without `events`, the conversation may be opened ahead of its call and listened to later. */
   constructor(
     private readonly options: OpenAIConversationOptions,
-    private readonly on: ConversationEvents,
+    events?: ConversationEvents,
   ) {
     this.audio = createAudioPath(options.audioMode);
+    this.on =
+      events ??
+      new Proxy({} as ConversationEvents, {
+        get: (_target, name) => (...args: unknown[]) => void this.early.push([name as keyof ConversationEvents, args]),
+      });
+  }
+
+  /** From now on `events` hears everything; what happened before is told to it right after this returns. */
+  listen(events: ConversationEvents): void {
+    this.on = events;
+    const early = this.early.splice(0);
+    void Promise.resolve().then(() => {
+      for (const [name, args] of early) (events[name] as (...a: unknown[]) => void)(...args);
+    });
   }
 
   get ready(): boolean {

@@ -1,3 +1,4 @@
+import { pcm16ToMulaw } from '../../src/audio';
 import { loadConfig } from '../../src/config';
 import { fakeCall } from '../support/fakeCall';
 
@@ -214,5 +215,66 @@ describe('a call (policy on fake seams)', () => {
     call.line.start({ to: '+15550009999' });
     call.model.becomeReady();
     expect(call.model.requests).toEqual([expect.stringContaining('Hello +15550009999, this is a reminder.')]);
+  });
+
+  describe('a barge-in heard locally, before the model says so', () => {
+    const advance = (ms: number) => jest.advanceTimersByTime(ms);
+
+    it('stops the line within a few frames, and becomes a barge-in cut at that point once the model confirms', () => {
+      const { line, model } = readyCall({ LOCAL_BARGE_IN: 'true' });
+      model.on.responseStarted('r1');
+      model.audio('r1', 'a', 10_000);
+      for (let i = 0; i < 50; i++) {
+        advance(40);
+        line.playChunks(1); // 2 s heard
+      }
+      line.talk(60, 5000, -20, advance);
+      expect(line.clears).toBe(1);
+      expect(model.truncations).toEqual([]); // not yet: only the model decides turns
+      advance(300); // the model's VAD catches up
+      model.on.callerStartedSpeaking('u1');
+      // Heard: 2 s acknowledged, plus the chunk that was playing when the line stopped.
+      expect(model.truncations).toEqual([{ itemId: 'a', audioEndMs: 2040 }]);
+      expect(line.clears).toBe(1);
+    });
+
+    it('goes on where it stopped, repeating nothing, when the model hears no speech', () => {
+      const { line, model, events } = readyCall({ LOCAL_BARGE_IN: 'true' });
+      model.on.responseStarted('r1');
+      model.audio('r1', 'a', 4000);
+      for (let i = 0; i < 10; i++) {
+        advance(40);
+        line.playChunks(1);
+      }
+      line.talk(60, 5000, -20, advance); // a cough
+      expect(line.clears).toBe(1);
+      advance(1000);
+      expect(events).toEqual([expect.objectContaining({ type: 'warning' })]);
+      line.playChunks();
+      expect(line.playedMs).toBeLessThanOrEqual(4000);
+      expect(line.playedMs).toBeGreaterThan(3900);
+      expect(model.truncations).toEqual([]);
+    });
+
+    it('is not fooled by the agent\'s own voice coming back 15 dB quieter', () => {
+      const { line, model } = readyCall({ LOCAL_BARGE_IN: 'true' });
+      model.on.responseStarted('r1');
+      const loud = pcm16ToMulaw(Int16Array.from({ length: 32_000 }, (_, i) => Math.round(10_000 * Math.sin((2 * Math.PI * 440 * i) / 8000))));
+      model.on.agentAudio('r1', 'a', Buffer.from(loud)); // 4 s at -13 dBFS
+      for (let i = 0; i < 50; i++) {
+        advance(20);
+        if (i % 2 === 1) line.playChunks(1);
+        line.talk(20, 1000 + i * 20, -13 - 16); // the agent's voice (-13 dBFS), back 16 dB quieter
+      }
+      expect(line.clears).toBe(0);
+    });
+
+    it('can be switched off', () => {
+      const { line, model } = readyCall({ LOCAL_BARGE_IN: 'false' });
+      model.on.responseStarted('r1');
+      model.audio('r1', 'a', 4000);
+      line.talk(200, 5000, -20, advance);
+      expect(line.clears).toBe(0);
+    });
   });
 });

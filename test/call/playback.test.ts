@@ -180,4 +180,45 @@ describe('Playback', () => {
     now = 500; // no echo yet: the line stalled, but no more than the first chunk can have played
     expect(capped.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 40, sentMs: 120 }]);
   });
+
+  it('pauses without giving anything up, and resumes from the first chunk not yet heard', () => {
+    let now = 0;
+    const line = fakeLine();
+    const playback = new Playback(line, 200, () => now);
+    playback.play('r1', 'a', audio(400));
+    now = 40;
+    line.play(playback, 1); // 40 ms heard, the second chunk plays from now
+    now = 50;
+    const atLine = line.sent.map((s) => s.mark);
+    playback.pause();
+    expect(line.clears).toBe(1);
+    expect(playback.heardMs('a')).toBe(50);
+    for (const m of atLine) expect(playback.acknowledged(m)).toBeUndefined(); // the clear's echoes
+    expect(playback.isPlaying).toBe(true); // still owed to the caller
+    playback.play('r1', 'a', audio(40)); // the model goes on generating meanwhile
+    line.sent.length = 0;
+    expect(line.sent).toEqual([]);
+
+    playback.resume();
+    // The chunk cut at 50 ms is skipped, not repeated: the caller goes on from 80 ms.
+    expect(line.sent.map((s) => s.mark)).toEqual([expect.stringMatching(/^a:120:/), expect.stringMatching(/^a:160:/), expect.stringMatching(/^a:200:/), expect.stringMatching(/^a:240:/), expect.stringMatching(/^a:280:/)]);
+    while (line.sent.length > 0) line.play(playback, 1);
+    expect(playback.heardMs('a')).toBe(440);
+    expect(playback.isPlayedOut('a')).toBe(true);
+  });
+
+  it('turns a pause into a barge-in: truncated where the pause cut, nothing sent again', () => {
+    let now = 0;
+    const line = fakeLine();
+    const playback = new Playback(line, 200, () => now);
+    playback.play('r1', 'a', audio(400));
+    now = 30;
+    playback.pause();
+    const sentBefore = line.sent.length;
+    expect(playback.interrupt()).toEqual([{ itemId: 'a', audioEndMs: 30, sentMs: 400 }]);
+    expect(line.clears).toBe(1);
+    expect(playback.isPlaying).toBe(false);
+    playback.resume();
+    expect(line.sent).toHaveLength(sentBefore);
+  });
 });

@@ -248,4 +248,25 @@ describe('hardening (real server, simulated Twilio, fake model)', () => {
     expect(JSON.stringify(session.clientEvents.find((e) => e.type === 'response.create'))).toContain('Hello, Ada Dental!');
     expect(call.clears).toEqual([]);
   });
+
+  it('stops the agent within 150 ms of the caller talking over it, even when the model hears it 300 ms late', async () => {
+    const measure = async (localBargeIn: string) => {
+      const started = await TestAgent.start({ AGENT_GREETING: 'Hello!', LOCAL_BARGE_IN: localBargeIn }, { reply: () => LONG, speechStartedDelayMs: 300 });
+      try {
+        const call = await started.dial();
+        await call.waitForPlayedMs(2000, 10_000);
+        call.say(loadFixture('caller-interrupt.ulaw'));
+        await call.waitFor(() => call.clears.length > 0, 5000, 'clear');
+        const session = started.fake.sessions[0];
+        await call.waitFor(() => session.truncations.length > 0, 2000, 'truncation');
+        return call.clears[0] - call.saidAt[0];
+      } finally {
+        await started.stop();
+      }
+    };
+    const local = await measure('true');
+    const modelOnly = await measure('false');
+    expect(local).toBeLessThanOrEqual(150);
+    expect(modelOnly).toBeGreaterThan(300);
+  }, 30_000);
 });

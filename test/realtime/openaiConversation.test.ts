@@ -184,4 +184,29 @@ describe('OpenAIConversation', () => {
     sdk().event({ type: 'response.created', event_id: 'e', response: { id: 'r1' } });
     expect(seen).toEqual([['ready', 1]]);
   });
+
+  it('can be opened ahead of its call: what happened before anyone listened is told to the listener', async () => {
+    const sdks: FakeSdk[] = [];
+    const early = new OpenAIConversation({
+      open: () => {
+        const sdk = new FakeSdk();
+        sdks.push(sdk);
+        return sdk as unknown as OpenAIRealtimeWS;
+      },
+      session: () => ({ type: 'realtime' }),
+      audioMode: 'passthrough',
+      readyTimeoutMs: 5000,
+      keepAliveMs: 10_000,
+    });
+    early.connect();
+    sdks[0].ready();
+    expect(early.ready).toBe(true);
+    const seen: unknown[][] = [];
+    early.listen(new Proxy({} as ConversationEvents, { get: (_t, name: string) => (...args: unknown[]) => seen.push([name, ...args]) }));
+    expect(seen).toEqual([]); // told right after listen returns, once the listener is in place
+    await Promise.resolve();
+    expect(seen).toEqual([['ready', 1]]);
+    sdks[0].event({ type: 'response.created', event_id: 'e', response: { id: 'r1' } });
+    expect(seen.at(-1)).toEqual(['responseStarted', 'r1']);
+  });
 });

@@ -1,3 +1,4 @@
+import { pcm16ToMulaw } from '../../src/audio';
 import { CallSession, type CallRecorder } from '../../src/call';
 import { loadConfig, type Config, type Persona } from '../../src/config';
 import { createLogger } from '../../src/log';
@@ -65,9 +66,19 @@ export class FakeLine implements Line {
     this.session.started({ callSid: 'CA123', streamSid: 'MZ123', from: '+15550001111', to: '+15550002222', direction: 'inbound', reachedAt: Date.now(), ...overrides });
   }
 
-  /** `ms` of caller audio at stream time `atMs`. */
+  /** `ms` of caller silence at stream time `atMs`. */
   say(ms: number, atMs: number): void {
     this.session.audio(Buffer.alloc(ms * MULAW_BYTES_PER_MS, 0xff), atMs);
+  }
+
+  /** `ms` of the caller's voice (a tone at `dbfs`), one 20 ms frame at a time from stream time `atMs`. */
+  talk(ms: number, atMs: number, dbfs = -20, advance: (ms: number) => void = () => {}): void {
+    const amplitude = 10 ** (dbfs / 20) * Math.SQRT2;
+    for (let t = 0; t < ms; t += 20) {
+      const frame = Int16Array.from({ length: 160 }, (_, i) => Math.round(32767 * amplitude * Math.sin((2 * Math.PI * 300 * i) / 8000)));
+      advance(20);
+      this.session.audio(Buffer.from(pcm16ToMulaw(frame)), atMs + t);
+    }
   }
 }
 

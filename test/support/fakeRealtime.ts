@@ -80,6 +80,8 @@ export interface FakeRealtimeOptions {
   callerTranscript?: (turnIndex: number) => string;
   /** Energy VAD threshold per 20 ms window of decoded input, in dBFS (default -40). */
   vadThresholdDbfs?: number;
+  /** The VAD reports speech (and cancels a response it interrupts) this many ms late: a slow link. */
+  speechStartedDelayMs?: number;
   /** Real-time delay before an input transcription arrives after the commit (default 30 ms). */
   transcriptionDelayMs?: number;
   /**
@@ -128,6 +130,8 @@ export interface SessionFaults {
   sessionUpdate?: 'reject' | 'ignore';
   /** Each session.update is applied (and answered) only this many ms after it arrives: a slow start. */
   sessionUpdateDelayMs?: number;
+  /** The websocket upgrade is answered only this many ms after it arrives: a slow connect. */
+  acceptDelayMs?: number;
 }
 
 /**
@@ -927,14 +931,15 @@ export class FakeSession extends EventEmitter {
     this.quietRun = 0;
     this.speechItemId = makeId('item_');
     this.speechStartMs = Math.max(0, this.uncommittedFromMs, Math.round(this.loudStartMs - vad.prefixPaddingMs));
-    this.speechStartedAt.push(performance.now());
-    this.send({
-      type: 'input_audio_buffer.speech_started',
-      event_id: makeId('event_'),
-      audio_start_ms: this.speechStartMs,
-      item_id: this.speechItemId,
-    });
-    if (vad.interruptResponse && this.active) this.finishResponse(this.active, 'cancelled', 'turn_detected');
+    const itemId = this.speechItemId;
+    const audioStartMs = this.speechStartMs;
+    const report = () => {
+      this.speechStartedAt.push(performance.now());
+      this.send({ type: 'input_audio_buffer.speech_started', event_id: makeId('event_'), audio_start_ms: audioStartMs, item_id: itemId });
+      if (vad.interruptResponse && this.active) this.finishResponse(this.active, 'cancelled', 'turn_detected');
+    };
+    if (this.opts.speechStartedDelayMs) this.later(this.opts.speechStartedDelayMs, report);
+    else report();
   }
 
   private speechStopped(vad: ServerVadConfig, audioEndMs: number): void {
@@ -1542,6 +1547,7 @@ export class FakeRealtimeServer {
       callerTranscript: options.callerTranscript ?? (() => DEFAULT_CALLER_TRANSCRIPT),
       vadThresholdDbfs: options.vadThresholdDbfs ?? -40,
       transcriptionDelayMs: options.transcriptionDelayMs ?? 30,
+      speechStartedDelayMs: options.speechStartedDelayMs ?? 0,
     };
     if (!(this.sessionOpts.speedup > 0)) throw new Error('speedup must be > 0');
     if (!(this.sessionOpts.deltaMs > 0)) throw new Error('deltaMs must be > 0');
@@ -1702,6 +1708,15 @@ export class FakeRealtimeServer {
       return;
     }
 
+    if (faults.acceptDelayMs) {
+      const { acceptDelayMs, ...rest } = faults;
+      setTimeout(() => !socket.destroyed && this.accept(req, socket, head, info, rest), acceptDelayMs);
+      return;
+    }
+    this.accept(req, socket, head, info, faults);
+  }
+
+  private accept(req: IncomingMessage, socket: Duplex, head: Buffer, info: UpgradeInfo, faults: SessionFaults): void {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new FakeSession(ws, info.model!, info.authorization, this.sessionOpts, faults);
       this.sessions.push(session);
