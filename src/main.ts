@@ -6,6 +6,7 @@ import { describePersona } from './persona';
 import { shutdownWarnings } from './realtime/models';
 import { createReviewRouter, generateAdminToken, signInLinks } from './review';
 import { createServer } from './server';
+import { createSoftphoneRouter, SoftphoneTickets } from './softphone';
 import { openSqliteStore, pricesFor, recordingsDirFor, scheduleRetention } from './store';
 import { loadToolRegistry, type ToolRegistry } from './tools';
 
@@ -32,11 +33,19 @@ async function main(): Promise<void> {
   }
 
   const record = storeRecorder(store, { config, recordingsDir }, log);
+  const softphone = new SoftphoneTickets();
   const server = createServer({
     config,
     log,
     record,
-    review: createReviewRouter({ store, adminToken, recordingsDir, log }),
+    review: createReviewRouter({
+      store,
+      adminToken,
+      recordingsDir,
+      log,
+      softphone: createSoftphoneRouter({ tickets: softphone, agentName: config.persona.name, log }),
+    }),
+    softphone,
     tools,
     note: (callSid, event) => store.addEvent(callSid, { at: Date.now(), ...event }),
   });
@@ -98,11 +107,20 @@ function loadConfigOrExit(): Config {
 /** Like Jupyter: with no ADMIN_TOKEN set, a fresh one each start, handed over as ready-to-click links. */
 function announceReview(config: Config, port: number, adminToken: string): void {
   if (config.adminToken) {
-    console.log(`\n  Review calls at http://localhost:${port}/calls (sign in with ADMIN_TOKEN)\n`);
+    console.log(`\n  Review calls at http://localhost:${port}/calls, talk to the agent at http://localhost:${port}/phone (sign in with ADMIN_TOKEN)\n`);
     return;
   }
-  const links = signInLinks({ port, token: adminToken, publicUrl: config.twilio?.publicUrl });
-  console.log(['', '  Review calls (this sign-in link changes at every start; set ADMIN_TOKEN to fix it):', ...links.map((l) => `    ${l}`), ''].join('\n'));
+  const links = (page: '/calls' | '/phone') => signInLinks({ port, token: adminToken, publicUrl: config.twilio?.publicUrl, page }).map((l) => `    ${l}`);
+  console.log(
+    [
+      '',
+      '  Review calls (these sign-in links change at every start; set ADMIN_TOKEN to fix them):',
+      ...links('/calls'),
+      '  Talk to the agent in your browser:',
+      ...links('/phone'),
+      '',
+    ].join('\n'),
+  );
 }
 
 main().catch((err) => {

@@ -20,11 +20,14 @@ import {
   StreamTokens,
   takeMessageTwiml,
   TwilioLine,
+  BrowserLine,
   type Line,
   type LineEvents,
   type LineStart,
   type TwilioSocket,
+  type MediaStreamSocket,
 } from './telephony';
+import { isSameOrigin, showOnPage, type SoftphoneTickets } from './softphone';
 import { sessionTools as toolsForSession, type ToolRegistry } from './tools';
 
 export interface ServerDeps {
@@ -40,6 +43,8 @@ export interface ServerDeps {
   tools?: ToolRegistry;
   /** Adds an event to a call's record after its stream ended (how a transfer went). */
   note?: (callSid: string, event: Omit<CallEvent, 'at'>) => void;
+  /** The tickets the softphone page hands out: with them, /phone/stream takes calls from browsers. */
+  softphone?: SoftphoneTickets;
 }
 
 export interface AgentServer {
@@ -66,7 +71,7 @@ const BUSY_MESSAGE = 'Sorry, all of our lines are busy right now. Please call ag
 const CLOSED_MESSAGE = 'Sorry, we are not taking calls at the moment. Please call again shortly. Goodbye.';
 
 /** The HTTP and websocket surface: routes only, no call logic. */
-export function createServer({ config, log, realtimeSocketOptions, record, review, tools, note }: ServerDeps): AgentServer {
+export function createServer({ config, log, realtimeSocketOptions, record, review, tools, note, softphone }: ServerDeps): AgentServer {
   const app = express();
   const server = http.createServer(app);
   const wsInstance = expressWs(app, server, { wsOptions: { maxPayload: MAX_FRAME_BYTES } });
@@ -184,8 +189,8 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
     }),
   );
 
-  /** One call: the caller on `line`, bridged to a conversation with the model. */
-  const bridge = (line: Line & { attach(events: LineEvents): void }): CallSession => {
+  /** One call: the caller on `line`, bridged to a conversation with the model, recorded by `recordCall`. */
+  const bridge = (line: Line & { attach(events: LineEvents): void }, recordCall = record): CallSession => {
     const { limits } = config;
     const session = new CallSession(line, {
       config,
@@ -201,7 +206,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
           },
           events,
         ),
-      record,
+      record: recordCall,
       apologyAudio,
       tools,
       // Only an admitted stream is a call: a socket that never starts holds no call slot and no drain.
@@ -231,6 +236,30 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
     const session = bridge(line);
     ws.on('error', (err) => log.warn('media stream socket error', { ...session.ids, error: err.message }));
   });
+
+  // A call from the softphone page: the same call, admitted by the one-time ticket the signed-in page was given.
+  if (softphone) {
+    wsInstance.app.ws('/phone/stream', (ws, req) => {
+      if (!isSameOrigin(req.headers.origin, req.host)) {
+        log.warn('refused a softphone stream opened by another site', { origin: req.headers.origin, ip: req.socket.remoteAddress });
+        ws.close(1008, 'forbidden');
+        return;
+      }
+      if (draining || activeCalls.size + tokens.pending >= config.limits.maxConcurrentCalls) {
+        log.warn('refused a softphone call', { reason: draining ? 'shutting down' : 'at the concurrent call limit' });
+        ws.close(1013, draining ? 'not taking calls at the moment' : 'all lines are busy');
+        return;
+      }
+      const line = new BrowserLine(ws as unknown as MediaStreamSocket, {
+        admit: (start) => softphone.redeem(start.start.callSid, start.streamSid, start.start.customParameters.token),
+        userAgent: req.headers['user-agent'] ?? '',
+        startTimeoutMs: config.limits.streamStartTimeoutMs,
+        keepAliveMs: config.limits.keepAliveMs,
+      });
+      const session = bridge(line, (start) => showOnPage(line, record?.(start)));
+      ws.on('error', (err) => log.warn('softphone socket error', { ...session.ids, error: err.message }));
+    });
+  }
 
   if (review) app.use(review);
   app.use(errorHandler(log));

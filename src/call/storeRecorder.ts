@@ -41,7 +41,7 @@ export function storeRecorder(store: CallStore, settings: RecordSettings, log: L
     const call: NewCall = {
       callSid: start.callSid,
       streamSid: start.streamSid,
-      direction: start.direction.startsWith('outbound') ? 'outbound' : 'inbound',
+      direction: start.direction === 'web' ? 'web' : start.direction.startsWith('outbound') ? 'outbound' : 'inbound',
       from: start.from,
       to: start.to,
       startedAt: Math.min(start.reachedAt, answeredAt),

@@ -146,12 +146,12 @@ export class SignInLimiter {
 /** Where to go after signing in: only a path of ours, never another site. */
 export function safeReturnPath(next: unknown): string {
   if (typeof next !== 'string') return '/calls';
-  return /^\/calls(?:[/?][^\\\s]*)?$/.test(next) ? next : '/calls';
+  return /^\/(?:calls|phone)(?:[/?][^\\\s]*)?$/.test(next) ? next : '/calls';
 }
 
-/** Ready-to-click links that sign a browser in (printed at start, like Jupyter's). */
-export function signInLinks(options: { port: number; token: string; publicUrl?: string }): string[] {
-  const query = `/calls?token=${encodeURIComponent(options.token)}`;
+/** Ready-to-click links that sign a browser in and open `page` (printed at start, like Jupyter's). */
+export function signInLinks(options: { port: number; token: string; publicUrl?: string; page?: '/calls' | '/phone' }): string[] {
+  const query = `${options.page ?? '/calls'}?token=${encodeURIComponent(options.token)}`;
   const links = [`http://localhost:${options.port}${query}`, `http://127.0.0.1:${options.port}${query}`];
   if (options.publicUrl) links.push(`${options.publicUrl.replace(/\/+$/, '')}${query}`);
   return links;

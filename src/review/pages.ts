@@ -23,22 +23,25 @@ export function recordingPath(callSid: string): string {
   return `/api/calls/${encodeURIComponent(callSid)}/recording`;
 }
 
-function page(title: string, body: Html, options: { signedIn: boolean }): string {
+/** A whole page in the review layout; `scripts` are our own static files (pages without them run no script). */
+export function page(title: string, body: Html, options: { signedIn: boolean; scripts?: string[] }): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 <style>${trustedHtml(STYLES)}</style>
+${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
 </head>
 <body>
 <header class="top"><div class="wrap inner">
   <a class="brand" href="/calls"><span class="dot"></span>Call records</a>
   ${
     options.signedIn
-      ? html`<form method="post" action="/calls/logout"><button class="quiet" type="submit">Sign out</button></form>`
+      ? html`<nav class="top-nav"><a href="/phone">Softphone</a><form method="post" action="/calls/logout"><button class="quiet" type="submit">Sign out</button></form></nav>`
       : ''
   }
 </div></header>

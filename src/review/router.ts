@@ -23,6 +23,8 @@ export interface ReviewDeps {
   log?: Logger;
   /** The clock for session ages, sign-in limits and date filters. */
   now?: () => number;
+  /** Mounted at /phone behind the same sign-in: the softphone. */
+  softphone?: express.Router;
 }
 
 /** No scripts at all, styles only inline, media only from here: even an escaping bug could not run code. */
@@ -40,12 +42,12 @@ const PAGE_POLICY = [
  * Reviewing calls: the web pages under /calls and the JSON API under /api/calls, all behind the admin token
  * (a bearer header or the session cookie from signing in). Mount at the root: `app.use(createReviewRouter(...))`.
  */
-export function createReviewRouter({ store, adminToken, recordingsDir, log, now = Date.now }: ReviewDeps): express.Router {
+export function createReviewRouter({ store, adminToken, recordingsDir, log, now = Date.now, softphone }: ReviewDeps): express.Router {
   const router = express.Router();
   const recordingsRoot = path.resolve(recordingsDir);
   const limiter = new SignInLimiter(now);
 
-  router.use(['/calls', '/api/calls'], (_req, res, next) => {
+  router.use(['/calls', '/api/calls', '/phone'], (_req, res, next) => {
     // Transcripts are personal data: never cached, never framed, never leaked through a Referer.
     res.set({
       'Cache-Control': 'no-store',
@@ -66,7 +68,7 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
       res.set('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
       refuse(req, res, `Too many failed sign-ins from your address. Try again in ${Math.ceil(retryAfterMs / 60_000)} min.`);
     };
-  router.use('/calls', lockout((req, res, error) => sendPage(res, 429, renderSignInPage({ next: cleanUrl(req), error }))));
+  router.use(['/calls', '/phone'], lockout((req, res, error) => sendPage(res, 429, renderSignInPage({ next: cleanUrl(req), error }))));
   router.use('/api/calls', lockout((_req, res, error) => res.status(429).json({ error })));
 
   /** Checks a token offered to sign in: the right one sets the session cookie, a wrong one counts against the address. */
@@ -143,6 +145,8 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
     if (!call) return sendPage(res, 404, renderNotFoundPage(callSidOf(req)));
     sendPage(res, 200, renderCallPage(call, { hasRecording: recordingFile(call.recordingFile) !== undefined }));
   });
+
+  if (softphone) router.use('/phone', tokenLink, pageAuth, softphone);
 
   // --- JSON API ---------------------------------------------------------------------------------------------
 

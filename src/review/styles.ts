@@ -33,6 +33,7 @@ header.top {
 }
 header.top .inner { display: flex; align-items: center; justify-content: space-between; gap: 16px; padding-top: 14px; padding-bottom: 14px; }
 .brand { font-weight: 650; font-size: 16px; color: var(--text); letter-spacing: -.01em; display: flex; align-items: center; gap: 10px; }
+.top-nav { display: flex; align-items: center; gap: 18px; font-size: 14px; }
 .brand .dot { width: 10px; height: 10px; border-radius: 50%; background: var(--accent); display: inline-block; }
 .wrap { max-width: 1040px; margin: 0 auto; padding-left: 24px; padding-right: 24px; }
 main.wrap { padding-top: 28px; padding-bottom: 64px; }
@@ -120,6 +121,22 @@ table.tokens { width: 100%; border-collapse: collapse; }
 table.tokens td { padding: 8px 18px; border-bottom: 1px solid var(--border); }
 table.tokens td.num { text-align: right; }
 table.tokens tr.total td { font-weight: 650; border-bottom: 0; }
+.phone { padding: 20px; display: flex; flex-direction: column; gap: 16px; }
+.phone-status { display: flex; justify-content: space-between; align-items: baseline; gap: 12px; }
+.phone .status { font-weight: 600; font-size: 17px; }
+.phone .status[data-state="in-call"] { color: var(--ok); }
+.phone .status[data-state="failed"] { color: var(--danger); }
+.phone .timer { color: var(--muted); }
+.speakers { display: flex; gap: 10px; flex-wrap: wrap; }
+.speaker { padding: 4px 12px; border-radius: 999px; border: 1px solid var(--border); color: var(--muted); font-size: 13px; font-weight: 600; }
+.speaker::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; background: var(--border); margin-right: 7px; }
+.speaker.on { color: var(--text); border-color: var(--accent); background: var(--accent-soft); }
+.speaker.on::before { background: var(--accent); }
+.phone-actions { display: flex; gap: 10px; }
+button.hangup { background: var(--danger); border-color: var(--danger); }
+button:disabled { opacity: .45; cursor: default; }
+.phone .record { margin: 0; font-size: 14px; }
+.transcript .note { align-self: center; font-size: 13px; color: var(--muted); text-align: center; }
 .signin { max-width: 420px; margin: 12vh auto 0; padding: 32px; }
 .signin h1 { margin-bottom: 8px; }
 .signin p { color: var(--muted); margin: 0 0 20px; }

@@ -21,7 +21,7 @@ export function isEndReason(value: string): value is EndReason {
   return Object.hasOwn(END_REASON_LABELS, value);
 }
 
-const DIRECTION_LABELS: Record<Direction, true> = { inbound: true, outbound: true };
+const DIRECTION_LABELS: Record<Direction, true> = { inbound: true, outbound: true, web: true };
 export const DIRECTIONS = Object.keys(DIRECTION_LABELS) as Direction[];
 
 function isDirection(value: string): value is Direction {

@@ -7,7 +7,8 @@ import type { CallEvent, EndReason, Turn } from '../call/types';
 
 export type { CallEvent, CallEventType, EndReason, Turn } from '../call/types';
 
-export type Direction = 'inbound' | 'outbound';
+/** `web`: a call from the softphone page in a browser. */
+export type Direction = 'inbound' | 'outbound' | 'web';
 
 /**
  * Twilio's status of the call, as its status callbacks last reported it (`CallStatus`): `queued`, `initiated` and

@@ -4,4 +4,6 @@ export { isSignedByTwilio } from './signature';
 export { StreamTokens } from './streamTokens';
 export { FloodGuard } from './floodGuard';
 export type { Line, LineEvents, LineStart } from './line';
-export { TwilioLine, MAX_MESSAGE_BYTES, type TwilioSocket, type TwilioLineOptions, type Admission } from './twilioLine';
+export { MAX_MESSAGE_BYTES, type Admission, type MediaStreamSocket } from './mediaStreamLine';
+export { TwilioLine, type TwilioSocket, type TwilioLineOptions } from './twilioLine';
+export { BrowserLine, MAX_USER_AGENT_CHARS, type BrowserLineOptions, type PageEvent } from './browserLine';

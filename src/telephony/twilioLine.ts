@@ -1,170 +1,38 @@
-import { keepAlive, type PingableSocket } from '../keepAlive';
-import { FloodGuard } from './floodGuard';
-import type { Line, LineEvents, LineStart } from './line';
-import { outbound, parseTwilioMessage, type TwilioMessage, type TwilioStart } from './mediaStream';
+import { MediaStreamLine, type MediaStreamLineOptions, type MediaStreamSocket } from './mediaStreamLine';
+import type { LineStart } from './line';
+import type { TwilioStart } from './mediaStream';
 
 /** The Twilio side of a call, as express-ws hands it to us. */
-export interface TwilioSocket extends PingableSocket {
-  readonly readyState: number;
-  send(data: string): void;
-  close(code?: number, reason?: string): void;
-  terminate(): void;
-  on(event: 'message', listener: (data: unknown) => void): unknown;
-  on(event: 'close', listener: () => void): unknown;
-  on(event: 'pong', listener: () => void): unknown;
-}
+export type TwilioSocket = MediaStreamSocket;
 
-export type Admission = { ok: true; reachedAt: number } | { ok: false; reason: string };
-
-export interface TwilioLineOptions {
-  /** Decides whether a stream may be bridged (the stream token check). */
-  admit: (start: TwilioStart) => Admission;
-  /** A stream that has not sent `start` this long after connecting is closed. */
-  startTimeoutMs: number;
-  /** Ping interval; a peer that misses a pong is gone. */
-  keepAliveMs: number;
+export interface TwilioLineOptions extends MediaStreamLineOptions {
   /** The call hands its caller to `number`: Twilio asks what follows the stream once it has closed. */
   onTransfer: (callSid: string, number: string) => void;
 }
 
-const OPEN = 1;
-/** Twilio's messages are a few hundred bytes; anything this big is not Twilio. */
-export const MAX_MESSAGE_BYTES = 64 * 1024;
-/** Twilio sends ~50 media messages a second; echoes of our own marks are not counted. */
-const MAX_MESSAGES_PER_SECOND = 500;
-
 /**
- * A caller on a Twilio bidirectional Media Stream. Every frame is validated here; a frame we cannot trust
- * closes this stream (1008, or 1009 when too big) with a reason, and only this stream.
+ * A caller on a Twilio bidirectional Media Stream. Who is calling comes from the stream's parameters, which our
+ * own TwiML set from the (signed) webhook.
  */
-export class TwilioLine implements Line {
-  private events: LineEvents | undefined;
-  private streamSid: string | undefined;
-  private callSid: string | undefined;
-  private readonly floodGuard = new FloodGuard(MAX_MESSAGES_PER_SECOND);
-  /** Marks sent and not yet echoed: Twilio echoes each once, when played or when a clear flushes it. */
-  private readonly marksOut = new Set<string>();
-  private done = false;
-  /** Why the stream was closed by us, if it was. */
-  private failure: string | undefined;
-  private readonly stopTimers: () => void;
-
+export class TwilioLine extends MediaStreamLine {
   constructor(
-    private readonly ws: TwilioSocket,
-    private readonly options: TwilioLineOptions,
+    ws: TwilioSocket,
+    private readonly twilioOptions: TwilioLineOptions,
   ) {
-    const startTimer = setTimeout(() => {
-      if (!this.streamSid) this.fail(`no start message within ${options.startTimeoutMs} ms`);
-    }, options.startTimeoutMs);
-    // A half-open connection never closes by itself; a peer that stops answering pings is gone.
-    const stopKeepAlive = keepAlive(ws, options.keepAliveMs, () => {
-      this.fail('Twilio stopped answering pings');
-      ws.terminate();
-    });
-    this.stopTimers = () => {
-      clearTimeout(startTimer);
-      stopKeepAlive();
-    };
-    // express-ws bundles ws@7, which hands text frames over as strings and binary frames as Buffers.
-    ws.on('message', (data) => this.onFrame(data));
-    ws.on('close', () => this.finish());
+    super(ws, twilioOptions, 'Twilio');
   }
 
-  /** Whoever handles the call; frames before it attaches would be lost, so attach at once. */
-  attach(events: LineEvents): void {
-    this.events = events;
-  }
-
-  play(chunk: Buffer, mark: string): void {
-    this.send(outbound.media(this.streamSid!, chunk.toString('base64')));
-    this.marksOut.add(mark);
-    this.send(outbound.mark(this.streamSid!, mark));
-  }
-
-  clear(): void {
-    this.send(outbound.clear(this.streamSid!));
-  }
-
-  /** Closing the stream ends `<Connect>`: Twilio asks its action URL what follows, which hangs up. */
-  hangUp(): void {
-    if (this.ws.readyState === OPEN) this.ws.close(1000, 'call ended');
-  }
-
-  /** The action URL answers with a `<Dial>` to `number` for this call. */
+  /**
+   * Closing the stream ends `<Connect>`, and Twilio asks its action URL what follows: a hang-up, or for this call
+   * a `<Dial>` to `number`.
+   */
   transfer(number: string): void {
-    if (this.callSid) this.options.onTransfer(this.callSid, number);
+    if (this.callSid) this.twilioOptions.onTransfer(this.callSid, number);
     this.hangUp();
   }
 
-  private send(message: string): void {
-    if (this.ws.readyState === OPEN) this.ws.send(message);
+  protected caller(start: TwilioStart): Pick<LineStart, 'from' | 'to' | 'direction'> {
+    const { from = '', to = '', direction = 'inbound' } = start.start.customParameters;
+    return { from, to, direction };
   }
-
-  private onFrame(frame: unknown): void {
-    if (this.done) return;
-    if (byteLength(frame) > MAX_MESSAGE_BYTES) return this.fail('message too big', 1009);
-    const parsed = parseTwilioMessage(frame);
-    // Echoes of our own marks are bounded by the marks we sent: a clear makes them arrive all at once.
-    const ourEcho = parsed.ok && parsed.message.event === 'mark' && this.marksOut.delete(parsed.message.mark.name);
-    if (!ourEcho && !this.floodGuard.allow()) return this.fail('message flood');
-    if (!parsed.ok) return this.fail(parsed.reason);
-    const message = parsed.message;
-    if (message.event === 'connected') return;
-    if (message.event === 'start') {
-      if (this.streamSid) return this.fail('a second start message');
-      return this.start(message);
-    }
-    if (!this.streamSid) return this.fail(`"${message.event}" before start`);
-    if (message.streamSid !== this.streamSid) return this.fail(`wrong streamSid ${message.streamSid}`);
-    this.onStreamEvent(message);
-  }
-
-  private start(message: TwilioStart): void {
-    const admission = this.options.admit(message);
-    if (!admission.ok) return this.fail(`stream refused: ${admission.reason}`);
-    this.streamSid = message.streamSid;
-    this.callSid = message.start.callSid;
-    const { from = '', to = '', direction = 'inbound' } = message.start.customParameters;
-    const start: LineStart = { callSid: message.start.callSid, streamSid: message.streamSid, from, to, direction, reachedAt: admission.reachedAt };
-    this.events?.started(start);
-  }
-
-  private onStreamEvent(message: Exclude<TwilioMessage, { event: 'connected' | 'start' }>): void {
-    switch (message.event) {
-      case 'media':
-        return this.events?.audio(Buffer.from(message.media.payload, 'base64'), Number(message.media.timestamp));
-      case 'mark':
-        return this.events?.markPlayed(message.mark.name);
-      case 'dtmf':
-        return this.events?.digit(message.dtmf.digit);
-      case 'stop':
-        return this.finish();
-    }
-  }
-
-  /** The stream broke: close it with the reason, and end the call. */
-  private fail(reason: string, closeCode = 1008): void {
-    if (this.done) return;
-    // The close may be reported at once: by then the reason must be known.
-    this.failure = reason;
-    if (this.ws.readyState === OPEN) this.ws.close(closeCode, closeReason(reason));
-    this.finish();
-  }
-
-  private finish(): void {
-    if (this.done) return;
-    this.done = true;
-    this.stopTimers();
-    this.events?.ended(this.failure);
-  }
-}
-
-function byteLength(frame: unknown): number {
-  if (typeof frame === 'string') return Buffer.byteLength(frame);
-  return Buffer.isBuffer(frame) ? frame.length : 0;
-}
-
-/** A websocket close reason is at most 123 bytes of UTF-8. */
-function closeReason(reason: string): string {
-  return Buffer.from(reason.replace(/[^\x20-\x7e]/g, '?')).subarray(0, 120).toString();
 }

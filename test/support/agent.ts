@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { createReviewRouter } from '../../src/review';
 import { createServer, type AgentServer } from '../../src/server';
+import { createSoftphoneRouter, SoftphoneTickets } from '../../src/softphone';
 import { openSqliteStore, recordingsDirFor, type CallStore } from '../../src/store';
 import { loadToolRegistry } from '../../src/tools';
 import { FakeRealtimeServer, type FakeRealtimeOptions, type FakeSession } from './fakeRealtime';
@@ -58,12 +59,19 @@ export class TestAgent {
     const store = openSqliteStore(config.store.databasePath);
     const recordingsDir = recordingsDirFor(config.store.databasePath);
     const record = storeRecorder(store, { config, recordingsDir }, log);
+    const softphone = new SoftphoneTickets();
     const server = createServer({
       config,
       log,
       realtimeSocketOptions: { ca: fake.ca },
       record,
-      review: createReviewRouter({ store, adminToken: ADMIN_TOKEN, recordingsDir }),
+      review: createReviewRouter({
+        store,
+        adminToken: ADMIN_TOKEN,
+        recordingsDir,
+        softphone: createSoftphoneRouter({ tickets: softphone, agentName: config.persona.name }),
+      }),
+      softphone,
       tools: loadToolRegistry(config.tools),
       note: (callSid, event) => store.addEvent(callSid, { at: Date.now(), ...event }),
     });

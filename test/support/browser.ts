@@ -28,13 +28,16 @@ export interface Chromium {
 }
 
 /** Chromium with a fresh profile (its own --user-data-dir), deleted on close. */
-export async function launchChromium(options: { width?: number; height?: number; deviceScaleFactor?: number } = {}): Promise<Chromium> {
+/** `args` are added to the usual ones, e.g. a fake microphone. */
+export async function launchChromium(
+  options: { width?: number; height?: number; deviceScaleFactor?: number; args?: string[] } = {},
+): Promise<Chromium> {
   const profile = mkdtempSync(path.join(tmpdir(), 'chromium-profile-'));
   try {
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
       headless: true,
-      args: ARGS,
+      args: [...ARGS, ...(options.args ?? [])],
       viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
       deviceScaleFactor: options.deviceScaleFactor ?? 1,
       colorScheme: 'light',

@@ -1,0 +1,179 @@
+import { keepAlive, type PingableSocket } from '../keepAlive';
+import { FloodGuard } from './floodGuard';
+import type { Line, LineEvents, LineStart } from './line';
+import { outbound, parseTwilioMessage, type TwilioMessage, type TwilioStart } from './mediaStream';
+
+/** The peer's side of a media stream, as express-ws hands it to us. */
+export interface MediaStreamSocket extends PingableSocket {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: 'message', listener: (data: unknown) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  on(event: 'pong', listener: () => void): unknown;
+}
+
+export type Admission = { ok: true; reachedAt: number } | { ok: false; reason: string };
+
+export interface MediaStreamLineOptions {
+  /** Decides whether a stream may be bridged (its token). */
+  admit: (start: TwilioStart) => Admission;
+  /** A stream that has not sent `start` this long after connecting is closed. */
+  startTimeoutMs: number;
+  /** Ping interval; a peer that misses a pong is gone. */
+  keepAliveMs: number;
+}
+
+const OPEN = 1;
+/** Media Streams messages are a few hundred bytes; anything this big is not a media stream. */
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** About 50 media messages a second come in; echoes of our own marks are not counted. */
+const MAX_MESSAGES_PER_SECOND = 500;
+
+/**
+ * A caller on a bidirectional Media Stream (Twilio's JSON messages: start, media, mark, dtmf, stop). Every frame
+ * is validated here; a frame we cannot trust closes this stream (1008, or 1009 when too big) with a reason, and
+ * only this stream. Subclasses say who the caller is and what a transfer does on their kind of line.
+ */
+export abstract class MediaStreamLine implements Line {
+  private events: LineEvents | undefined;
+  private streamSid: string | undefined;
+  private admittedCallSid: string | undefined;
+  private readonly floodGuard = new FloodGuard(MAX_MESSAGES_PER_SECOND);
+  /** Marks sent and not yet echoed: the peer echoes each once, when played or when a clear flushes it. */
+  private readonly marksOut = new Set<string>();
+  private done = false;
+  /** Why the stream was closed by us, if it was. */
+  private failure: string | undefined;
+  private readonly stopTimers: () => void;
+
+  /** `peer` names the other end in reasons, e.g. "Twilio stopped answering pings". */
+  constructor(
+    private readonly ws: MediaStreamSocket,
+    private readonly options: MediaStreamLineOptions,
+    peer: string,
+  ) {
+    const startTimer = setTimeout(() => {
+      if (!this.streamSid) this.fail(`no start message within ${options.startTimeoutMs} ms`);
+    }, options.startTimeoutMs);
+    // A half-open connection never closes by itself; a peer that stops answering pings is gone.
+    const stopKeepAlive = keepAlive(ws, options.keepAliveMs, () => {
+      this.fail(`${peer} stopped answering pings`);
+      ws.terminate();
+    });
+    this.stopTimers = () => {
+      clearTimeout(startTimer);
+      stopKeepAlive();
+    };
+    // express-ws bundles ws@7, which hands text frames over as strings and binary frames as Buffers.
+    ws.on('message', (data) => this.onFrame(data));
+    ws.on('close', () => this.finish());
+  }
+
+  /** Whoever handles the call; frames before it attaches would be lost, so attach at once. */
+  attach(events: LineEvents): void {
+    this.events = events;
+  }
+
+  play(chunk: Buffer, mark: string): void {
+    this.send(outbound.media(this.streamSid!, chunk.toString('base64')));
+    this.marksOut.add(mark);
+    this.send(outbound.mark(this.streamSid!, mark));
+  }
+
+  clear(): void {
+    this.send(outbound.clear(this.streamSid!));
+  }
+
+  /** Closes the stream normally. */
+  hangUp(): void {
+    if (this.ws.readyState === OPEN) this.ws.close(1000, 'call ended');
+  }
+
+  abstract transfer(number: string): void;
+
+  /** Who is calling whom, from the admitted `start`. */
+  protected abstract caller(start: TwilioStart): Pick<LineStart, 'from' | 'to' | 'direction'>;
+
+  /** The admitted call's id; undefined before `start`. */
+  protected get callSid(): string | undefined {
+    return this.admittedCallSid;
+  }
+
+  protected send(message: string): void {
+    if (this.ws.readyState === OPEN) this.ws.send(message);
+  }
+
+  private onFrame(frame: unknown): void {
+    if (this.done) return;
+    if (byteLength(frame) > MAX_MESSAGE_BYTES) return this.fail('message too big', 1009);
+    const parsed = parseTwilioMessage(frame);
+    // Echoes of our own marks are bounded by the marks we sent: a clear makes them arrive all at once.
+    const ourEcho = parsed.ok && parsed.message.event === 'mark' && this.marksOut.delete(parsed.message.mark.name);
+    if (!ourEcho && !this.floodGuard.allow()) return this.fail('message flood');
+    if (!parsed.ok) return this.fail(parsed.reason);
+    const message = parsed.message;
+    if (message.event === 'connected') return;
+    if (message.event === 'start') {
+      if (this.streamSid) return this.fail('a second start message');
+      return this.start(message);
+    }
+    if (!this.streamSid) return this.fail(`"${message.event}" before start`);
+    if (message.streamSid !== this.streamSid) return this.fail(`wrong streamSid ${message.streamSid}`);
+    this.onStreamEvent(message);
+  }
+
+  private start(message: TwilioStart): void {
+    const admission = this.options.admit(message);
+    if (!admission.ok) return this.fail(`stream refused: ${admission.reason}`);
+    this.streamSid = message.streamSid;
+    this.admittedCallSid = message.start.callSid;
+    const start: LineStart = {
+      callSid: message.start.callSid,
+      streamSid: message.streamSid,
+      ...this.caller(message),
+      reachedAt: admission.reachedAt,
+    };
+    this.events?.started(start);
+  }
+
+  private onStreamEvent(message: Exclude<TwilioMessage, { event: 'connected' | 'start' }>): void {
+    switch (message.event) {
+      case 'media':
+        return this.events?.audio(Buffer.from(message.media.payload, 'base64'), Number(message.media.timestamp));
+      case 'mark':
+        return this.events?.markPlayed(message.mark.name);
+      case 'dtmf':
+        return this.events?.digit(message.dtmf.digit);
+      case 'stop':
+        return this.finish();
+    }
+  }
+
+  /** The stream broke: close it with the reason, and end the call. */
+  private fail(reason: string, closeCode = 1008): void {
+    if (this.done) return;
+    // The close may be reported at once: by then the reason must be known.
+    this.failure = reason;
+    if (this.ws.readyState === OPEN) this.ws.close(closeCode, closeReason(reason));
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.stopTimers();
+    this.events?.ended(this.failure);
+  }
+}
+
+function byteLength(frame: unknown): number {
+  if (typeof frame === 'string') return Buffer.byteLength(frame);
+  return Buffer.isBuffer(frame) ? frame.length : 0;
+}
+
+/** A websocket close reason is at most 123 bytes of UTF-8. */
+function closeReason(reason: string): string {
+  return Buffer.from(reason.replace(/[^\x20-\x7e]/g, '?')).subarray(0, 120).toString();
+}
