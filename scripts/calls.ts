@@ -2,7 +2,7 @@
  * Call records on the command line.
  *
  *   npm run calls -- list [--since 7d] [--until 2025-05-31] [--number 5550142] [--reason transferred]
- *                         [--search "parking"] [--limit 20] [--json]
+ *                         [--direction outbound] [--outcome no-answer] [--search "parking"] [--limit 20] [--json]
  *   npm run calls -- show <callSid> [--json]
  *
  * Reads DATABASE_PATH (from the environment or .env; default data/calls.db). Needs no API key.
@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderCallListText, renderCallText } from '../src/review';
-import { openSqliteStore, parseCallFilter, recordingsDirFor, type CallStore } from '../src/store';
+import { CALL_OUTCOMES, DIRECTIONS, openSqliteStore, parseCallFilter, recordingsDirFor, type CallStore } from '../src/store';
 
 /** The same default as src/config.ts; read on its own so listing calls never needs the rest of the config. */
 const DEFAULT_DATABASE_PATH = 'data/calls.db';
@@ -25,6 +25,8 @@ List options:
   --until <when>     calls that started before (a date includes that whole day)
   --number <digits>  the caller's or called number contains these digits
   --reason <reason>  how the call ended, e.g. caller-hung-up, transferred, idle-timeout, model-error
+  --direction <dir>  ${DIRECTIONS.join(', ')}
+  --outcome <status> Twilio's status of the call: ${CALL_OUTCOMES.join(', ')}
   --search <text>    words said in the call, a number or a call SID
   --limit <n>        at most n calls (default 20)
 Both:
@@ -54,6 +56,8 @@ export function main(argv: string[], io: CliIo): number {
         until: { type: 'string' },
         number: { type: 'string' },
         reason: { type: 'string' },
+        direction: { type: 'string' },
+        outcome: { type: 'string' },
         search: { type: 'string' },
         limit: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -94,7 +98,16 @@ export function main(argv: string[], io: CliIo): number {
     if (command === 'show') return show(store, rest[0], databasePath, values.json, style, io);
 
     const { filter, problems } = parseCallFilter(
-      { since: values.since, until: values.until, number: values.number, reason: values.reason, search: values.search, limit: values.limit },
+      {
+        since: values.since,
+        until: values.until,
+        number: values.number,
+        reason: values.reason,
+        direction: values.direction,
+        outcome: values.outcome,
+        search: values.search,
+        limit: values.limit,
+      },
       io.now ?? Date.now(),
     );
     if (problems.length > 0) {

@@ -155,6 +155,14 @@ const EnvSchema = z.object({
   DISABLED_TOOLS: optionalText.transform((v) => (v ? v.split(',').map((name) => name.trim()).filter(Boolean) : [])),
   TRANSFER_NUMBER: optionalText.pipe(phoneNumber.optional()),
   TRANSFER_DIRECTORY_FILE: optionalText,
+  OUTBOUND_FROM: optionalText.pipe(phoneNumber.optional()),
+  OUTBOUND_ALLOWED_PREFIXES: optionalText.pipe(
+    z
+      .string()
+      .transform((v) => v.split(',').map((prefix) => prefix.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^\+[1-9]\d{0,14}$/, 'must be a comma-separated list of number prefixes such as +1,+44 or +1415')))
+      .optional(),
+  ),
   DATABASE_PATH: optionalText.pipe(z.string().default('data/calls.db')),
   RECORD_CALLS: flag(false),
   RETENTION_DAYS: integer(0, 0, 36500),
@@ -234,6 +242,17 @@ export interface Config {
     disabled: string[];
     /** transfer_call is offered only with a number or a directory. */
     transfer: { number: string | undefined; directory: Record<string, { number: string; description: string }> };
+  };
+  /** Calls the agent places (POST /api/calls). */
+  outbound: {
+    /** Caller ID when a call does not name one, E.164. */
+    from: string | undefined;
+    /** Destinations must start with one of these; undefined: the country calling code of the caller ID. */
+    allowedPrefixes: string[] | undefined;
+    /** A placed call's persona file must be in this folder (relative to the working directory). */
+    personasDir: string;
+    /** A placed call holds a call slot from the moment it is placed until it connects or fails, or this long at most. */
+    connectTimeoutMs: number;
   };
   /** Credential for the review pages and API; main() generates one per start when unset. */
   adminToken: string | undefined;
@@ -348,6 +367,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxOutputBytes: 16_384,
       disabled: e.DISABLED_TOOLS,
       transfer: { number: e.TRANSFER_NUMBER, directory },
+    },
+    outbound: {
+      from: e.OUTBOUND_FROM,
+      allowedPrefixes: e.OUTBOUND_ALLOWED_PREFIXES,
+      personasDir: 'personas',
+      // Twilio rings for up to 60 s; queueing and answering machine detection come on top.
+      connectTimeoutMs: 120_000,
     },
     adminToken: e.ADMIN_TOKEN,
     log: {

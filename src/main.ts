@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { storeRecorder } from './call/storeRecorder';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
+import { createOutbound, twilioRest } from './outbound';
 import { describePersona } from './persona';
 import { shutdownWarnings } from './realtime/models';
 import { createReviewRouter, generateAdminToken, signInLinks } from './review';
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
     log.warn('no prices known for this model: call costs will read 0 (add it to PRICES_FILE)', { model: config.openai.model });
   }
 
-  const record = storeRecorder(store, { config, recordingsDir }, log);
+  const outbound = createOutbound({ config, log, store, rest: config.twilio && twilioRest(config.twilio) });
+  const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor }, log);
   const softphone = new SoftphoneTickets();
   const server = createServer({
     config,
@@ -44,8 +46,10 @@ async function main(): Promise<void> {
       recordingsDir,
       log,
       softphone: createSoftphoneRouter({ tickets: softphone, agentName: config.persona.name, log }),
+      placeCalls: outbound.api,
     }),
     softphone,
+    outbound,
     tools,
     note: (callSid, event) => store.addEvent(callSid, { at: Date.now(), ...event }),
   });
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
   log.info('phone agent listening', { port: address.port, model: config.openai.model, audioMode: config.audioMode });
   log.info('persona', describePersona(config));
   if (config.twilio) {
-    log.info(`Twilio voice webhook: POST ${config.twilio.publicUrl}/incoming-call`);
+    log.info(`Twilio voice webhook: POST ${config.twilio.publicUrl}/incoming-call, status callback: POST ${config.twilio.publicUrl}/call-status`);
   } else {
     log.warn('Twilio calls are refused: set PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN to take calls');
   }

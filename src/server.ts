@@ -8,6 +8,7 @@ import { CallSession, type CallEvent, type CallRecorder } from './call';
 import type { Config } from './config';
 import { errorHandler } from './httpErrors';
 import { personalLevel, type Logger } from './log';
+import type { Outbound } from './outbound';
 import { OpenAIConversation, openRealtime, phoneSession, type RealtimeSocketOptions } from './realtime';
 import {
   connectStreamTwiml,
@@ -43,6 +44,8 @@ export interface ServerDeps {
   tools?: ToolRegistry;
   /** Adds an event to a call's record after its stream ended (how a transfer went). */
   note?: (callSid: string, event: Omit<CallEvent, 'at'>) => void;
+  /** Calls the agent places: their webhooks and personas, and the call slots they hold until they connect. */
+  outbound?: Outbound;
   /** The tickets the softphone page hands out: with them, /phone/stream takes calls from browsers. */
   softphone?: SoftphoneTickets;
 }
@@ -71,7 +74,7 @@ const BUSY_MESSAGE = 'Sorry, all of our lines are busy right now. Please call ag
 const CLOSED_MESSAGE = 'Sorry, we are not taking calls at the moment. Please call again shortly. Goodbye.';
 
 /** The HTTP and websocket surface: routes only, no call logic. */
-export function createServer({ config, log, realtimeSocketOptions, record, review, tools, note, softphone }: ServerDeps): AgentServer {
+export function createServer({ config, log, realtimeSocketOptions, record, review, tools, note, softphone, outbound }: ServerDeps): AgentServer {
   const app = express();
   const server = http.createServer(app);
   const wsInstance = expressWs(app, server, { wsOptions: { maxPayload: MAX_FRAME_BYTES } });
@@ -87,6 +90,13 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
   if (twilio?.skipSignatureCheck) {
     log.warn('!!! TWILIO_SKIP_SIGNATURE_CHECK is on: anyone who finds this server can place calls on your OpenAI key. Local development only. !!!');
   }
+  /** Calls holding a slot: active ones, answered ones whose stream is about to start, and placed ones ringing. */
+  const callsInUse = () => activeCalls.size + tokens.pending + (outbound?.pending ?? 0);
+  /** TwiML that connects the call to its media stream with a fresh one-time token; undefined for a call answered already. */
+  const connectStream = (callSid: string, parameters: { from: string; to: string; direction: string }): string | undefined => {
+    const token = tokens.mint(callSid);
+    return token && connectStreamTwiml(mediaStreamUrl(twilio!.publicUrl), { token, ...parameters }, `${twilio!.publicUrl}/call-ended`);
+  };
   const signedByTwilio = (signature: string | string[] | undefined, url: string, params: Record<string, unknown>) =>
     twilio !== undefined && (twilio.skipSignatureCheck || isSignedByTwilio(twilio.authToken, signature, url, params));
 
@@ -132,13 +142,13 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
         res.send(sayAndHangUpTwiml(CLOSED_MESSAGE));
         return;
       }
-      if (activeCalls.size + tokens.pending >= config.limits.maxConcurrentCalls) {
+      if (callsInUse() >= config.limits.maxConcurrentCalls) {
         log.warn('refused a call: at the concurrent call limit', { callSid, limit: config.limits.maxConcurrentCalls });
         res.send(sayAndHangUpTwiml(BUSY_MESSAGE));
         return;
       }
-      const token = tokens.mint(callSid);
-      if (!token) {
+      const twiml = connectStream(callSid, { from: params.From ?? '', to: params.To ?? '', direction: params.Direction ?? 'inbound' });
+      if (!twiml) {
         // A replayed webhook: its call was answered already, and a second stream would open a second paid session.
         log.warn('refused a webhook for a call that was already answered', { callSid, ip: req.ip });
         res.status(409).send(sayAndHangUpTwiml(CLOSED_MESSAGE));
@@ -146,8 +156,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
       }
       log.info('incoming call', { callSid });
       log.log(personalLevel(config.log), 'incoming call from', { callSid, from: params.From, to: params.To });
-      const streamParameters = { token, from: params.From ?? '', to: params.To ?? '', direction: params.Direction ?? 'inbound' };
-      res.send(connectStreamTwiml(mediaStreamUrl(twilio!.publicUrl), streamParameters, `${twilio!.publicUrl}/call-ended`));
+      res.send(twiml);
     }),
   );
 
@@ -207,6 +216,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
           events,
         ),
       record: recordCall,
+      personaFor: (start) => outbound?.personaFor(start) ?? config.persona,
       apologyAudio,
       tools,
       // Only an admitted stream is a call: a socket that never starts holds no call slot and no drain.
@@ -245,7 +255,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
         ws.close(1008, 'forbidden');
         return;
       }
-      if (draining || activeCalls.size + tokens.pending >= config.limits.maxConcurrentCalls) {
+      if (draining || callsInUse() >= config.limits.maxConcurrentCalls) {
         log.warn('refused a softphone call', { reason: draining ? 'shutting down' : 'at the concurrent call limit' });
         ws.close(1013, draining ? 'not taking calls at the moment' : 'all lines are busy');
         return;
@@ -261,6 +271,10 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
     });
   }
 
+  if (outbound) {
+    const callFor = (callSid: string) => [...activeCalls].find((call) => call.ids.callSid === callSid);
+    app.use(outbound.webhooks({ twilioWebhook, connectStream, callFor, callsInUse, draining: () => draining }));
+  }
   if (review) app.use(review);
   app.use(errorHandler(log));
 

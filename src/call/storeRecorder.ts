@@ -1,4 +1,4 @@
-import type { Config } from '../config';
+import type { Config, Persona } from '../config';
 import type { Logger } from '../log';
 import {
   addResponseUsage,
@@ -21,6 +21,8 @@ import type { CallRecorder } from './recorder';
 export interface RecordSettings {
   config: Pick<Config, 'openai' | 'persona' | 'audioMode' | 'store' | 'limits'>;
   recordingsDir: string;
+  /** The persona a call speaks as, when it is not the configured one (a call we placed may bring its own). */
+  personaFor?: (start: LineStart) => Persona | undefined;
 }
 
 /**
@@ -37,6 +39,7 @@ export function storeRecorder(store: CallStore, settings: RecordSettings, log: L
   const finishing = new Set<Promise<void>>();
   const record = (start: LineStart): CallRecorder => {
     const { config } = settings;
+    const persona = settings.personaFor?.(start) ?? config.persona;
     const answeredAt = Date.now();
     const call: NewCall = {
       callSid: start.callSid,
@@ -47,8 +50,8 @@ export function storeRecorder(store: CallStore, settings: RecordSettings, log: L
       startedAt: Math.min(start.reachedAt, answeredAt),
       answeredAt,
       model: config.openai.model,
-      voice: config.persona.voice,
-      personaName: config.persona.name,
+      voice: persona.voice,
+      personaName: persona.name,
       audioMode: config.audioMode,
     };
     return new StoreCallRecorder(store, call, settings, log.child({ callSid: call.callSid }), finishing);

@@ -76,3 +76,12 @@ export function describeEndReason(reason: string | undefined): string {
   if (reason === undefined) return 'in progress';
   return reason.replace(/-/g, ' ');
 }
+
+/**
+ * How a call ended, in words: how the agent's part ended; for a call that never reached the agent, Twilio's
+ * outcome ("no answer", "busy", or "ringing" while it rings).
+ */
+export function describeCallEnd(call: { endReason?: string; outcome?: string }): string {
+  if (call.endReason === undefined && call.outcome !== undefined && call.outcome !== 'in-progress') return call.outcome.replace(/-/g, ' ');
+  return describeEndReason(call.endReason);
+}

@@ -2,6 +2,7 @@
 export { createReviewRouter, type ReviewDeps } from './router';
 export { generateAdminToken, signInLinks, tokensMatch } from './auth';
 export {
+  describeCallEnd,
   describeEndReason,
   describeInterruption,
   formatCost,

@@ -1,5 +1,6 @@
-import { END_REASONS, type CallDetail, type CallEvent, type CallSummary, type FilterInput, type Turn } from '../store';
+import { CALL_OUTCOMES, DIRECTIONS, END_REASONS, type CallDetail, type CallEvent, type CallSummary, type FilterInput, type Turn } from '../store';
 import {
+  describeCallEnd,
   describeEndReason,
   describeInterruption,
   formatCost,
@@ -95,9 +96,12 @@ const REASON_TONE: Record<string, string> = {
   error: 'bad',
 };
 
-function reasonBadge(reason: string | undefined): Html {
-  const tone = reason === undefined ? 'live' : (REASON_TONE[reason] ?? '');
-  return html`<span class="badge ${tone}">${describeEndReason(reason)}</span>`;
+/** Calls that never reached the agent. */
+const OUTCOME_TONE: Record<string, string> = { completed: 'ok', busy: 'warn', 'no-answer': 'warn', canceled: 'warn', failed: 'bad' };
+
+function endBadge(call: Pick<CallSummary, 'endReason' | 'outcome'>): Html {
+  const tone = call.endReason === undefined ? (OUTCOME_TONE[call.outcome ?? ''] ?? 'live') : (REASON_TONE[call.endReason] ?? '');
+  return html`<span class="badge ${tone}">${describeCallEnd(call)}</span>`;
 }
 
 export interface ListPageData {
@@ -114,6 +118,10 @@ export function renderListPage({ calls, input, problems, limit }: ListPageData):
   const reasonOptions = END_REASONS.map(
     (r) => html`<option value="${r}"${r === input.reason ? html` selected` : ''}>${describeEndReason(r)}</option>`,
   );
+  const directionOptions = DIRECTIONS.map((d) => html`<option value="${d}"${d === input.direction ? html` selected` : ''}>${d}</option>`);
+  const outcomeOptions = CALL_OUTCOMES.map(
+    (o) => html`<option value="${o}"${o === input.outcome ? html` selected` : ''}>${o.replace(/-/g, ' ')}</option>`,
+  );
   return page(
     'Calls · Call records',
     html`<h1>Calls</h1>
@@ -121,6 +129,8 @@ export function renderListPage({ calls, input, problems, limit }: ListPageData):
   <label class="search">Search <input type="search" name="search" value="${input.search ?? ''}" placeholder="Words, a number or a call SID"></label>
   <label>Number <input type="text" name="number" value="${input.number ?? ''}" placeholder="+1 555…" inputmode="tel"></label>
   <label>Ended <select name="reason"><option value="">Any way</option>${reasonOptions}</select></label>
+  <label>Direction <select name="direction"><option value="">Both ways</option>${directionOptions}</select></label>
+  <label>Outcome <select name="outcome"><option value="">Any</option>${outcomeOptions}</select></label>
   <label>From <input type="date" name="since" value="${dateValue(input.since)}"></label>
   <label>Until <input type="date" name="until" value="${dateValue(input.until)}"></label>
   <div class="actions"><button type="submit">Filter</button>${filtered ? html`<a href="/calls">Clear</a>` : ''}</div>
@@ -155,7 +165,7 @@ function listRow(call: CallSummary): Html {
   <td class="wide right num">${call.turnCount}</td>
   <td class="wide right num">${call.bargeIns}</td>
   <td class="wide right num">${formatCost(call.costUsd)}</td>
-  <td>${reasonBadge(call.endReason)}</td>
+  <td>${endBadge(call)}</td>
 </tr>`;
 }
 
@@ -179,12 +189,12 @@ export function renderCallPage(call: CallDetail, options: { hasRecording: boolea
       <time datetime="${new Date(call.startedAt).toISOString()}">${formatDateTime(call.startedAt)}</time>
       <span class="sep">·</span><span>${call.direction}</span>
       <span class="sep">·</span><span>${call.personaName}</span>
-      ${reasonBadge(call.endReason)}
+      ${endBadge(call)}
     </div>
   </div>
 </div>
 <div class="stats">
-  ${stat('Length', formatDuration(call.durationMs), call.endedAt === undefined ? 'still going' : describeEndReason(call.endReason))}
+  ${stat('Length', formatDuration(call.durationMs), call.endedAt === undefined ? 'still going' : describeCallEnd(call))}
   ${stat('First audio', formatLatency(call.firstAudioMs), 'answer → agent speaks')}
   ${stat(
     'Reply time',

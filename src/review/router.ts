@@ -25,6 +25,8 @@ export interface ReviewDeps {
   now?: () => number;
   /** Mounted at /phone behind the same sign-in: the softphone. */
   softphone?: express.Router;
+  /** Mounted at /api/calls behind the same sign-in, before the routes that read calls: placing calls. */
+  placeCalls?: express.Router;
 }
 
 /** No scripts at all, styles only inline, media only from here: even an escaping bug could not run code. */
@@ -42,7 +44,7 @@ const PAGE_POLICY = [
  * Reviewing calls: the web pages under /calls and the JSON API under /api/calls, all behind the admin token
  * (a bearer header or the session cookie from signing in). Mount at the root: `app.use(createReviewRouter(...))`.
  */
-export function createReviewRouter({ store, adminToken, recordingsDir, log, now = Date.now, softphone }: ReviewDeps): express.Router {
+export function createReviewRouter({ store, adminToken, recordingsDir, log, now = Date.now, softphone, placeCalls }: ReviewDeps): express.Router {
   const router = express.Router();
   const recordingsRoot = path.resolve(recordingsDir);
   const limiter = new SignInLimiter(now);
@@ -156,6 +158,8 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
     res.status(401).json({ error: 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN>' });
   });
 
+  if (placeCalls) router.use('/api/calls', placeCalls);
+
   router.get('/api/calls', (req, res) => {
     const { filter, problems } = parseCallFilter(filterInput(req), now());
     if (problems.length > 0) return res.status(400).json({ error: 'bad filter', problems });
@@ -208,6 +212,8 @@ function filterInput(req: Request): FilterInput {
     until: text(q.until),
     number: text(q.number),
     reason: text(q.reason),
+    direction: text(q.direction),
+    outcome: text(q.outcome),
     search: text(q.search) ?? text(q.q),
     limit: text(q.limit),
   };

@@ -1,6 +1,6 @@
 import type { CallDetail, CallSummary } from '../store';
 import {
-  describeEndReason,
+  describeCallEnd,
   describeInterruption,
   formatCost,
   formatCount,
@@ -43,9 +43,12 @@ const REASON_TONE: Record<string, Tone> = {
   'server-shutdown': 'yellow',
 };
 
-function reason(style: TextStyle, endReason: string | undefined, width = 0): string {
-  const text = describeEndReason(endReason);
-  const tone: Tone = endReason === undefined ? 'magenta' : (REASON_TONE[endReason] ?? 'red');
+/** Calls that never reached the agent. */
+const OUTCOME_TONE: Record<string, Tone> = { completed: 'green', busy: 'yellow', 'no-answer': 'yellow', canceled: 'yellow', failed: 'red' };
+
+function reason(style: TextStyle, call: Pick<CallSummary, 'endReason' | 'outcome'>, width = 0): string {
+  const text = describeCallEnd(call);
+  const tone: Tone = call.endReason === undefined ? (OUTCOME_TONE[call.outcome ?? ''] ?? 'magenta') : (REASON_TONE[call.endReason] ?? 'red');
   return cell(text, width, 'left', paint(style, tone, text));
 }
 
@@ -60,7 +63,7 @@ export function renderCallListText(calls: CallSummary[], style: TextStyle): stri
     turns: String(c.turnCount),
     bargeIns: String(c.bargeIns),
     cost: formatCost(c.costUsd),
-    reason: describeEndReason(c.endReason),
+    reason: describeCallEnd(c),
     call: c,
   }));
   const width = (header: string, values: string[]) => Math.max(header.length, ...values.map((v) => [...v].length));
@@ -94,7 +97,7 @@ export function renderCallListText(calls: CallSummary[], style: TextStyle): stri
       cell(r.turns, w.turns, 'right'),
       cell(r.bargeIns, w.bargeIns, 'right'),
       cell(r.cost, w.cost, 'right'),
-      reason(style, r.call.endReason, w.reason),
+      reason(style, r.call, w.reason),
       paint(style, 'dim', printable(r.call.callSid)),
     ].join('  '),
   );
@@ -111,8 +114,10 @@ export function renderCallText(call: CallDetail, style: TextStyle, recordingPath
   const u = call.usage;
   const [from, to, persona] = [call.from || '?', call.to || '?', call.personaName].map(printable);
   const lines = [
-    `${paint(style, 'bold', `${from} → ${to}`)}  ${reason(style, call.endReason)}`,
-    `${label('Call')}${printable(call.callSid)} · ${call.direction} · stream ${printable(call.streamSid)}`,
+    `${paint(style, 'bold', `${from} → ${to}`)}  ${reason(style, call)}`,
+    `${label('Call')}${printable(call.callSid)} · ${call.direction}${call.outcome ? ` · ${call.outcome}` : ''} · ${
+      call.streamSid ? `stream ${printable(call.streamSid)}` : 'never reached the agent'
+    }`,
     `${label('Started')}${formatDateTime(call.startedAt, true)} · ${formatDuration(call.durationMs)}${
       call.endedAt === undefined ? ' so far' : ''
     }`,

@@ -211,3 +211,37 @@ describe('review pages', () => {
     expect(call).toContain('&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;');
   });
 });
+
+describe('review pages: calls that never reached the agent', () => {
+  let review: ReviewServer;
+  beforeAll(async () => {
+    review = await ReviewServer.start();
+    seedCalls(review.store, [{ callSid: 'CAanswered', from: '+14155550142', ago: 120_000, lengthS: 30, turns: [] }], { now: NOW });
+    const placed = { direction: 'outbound' as const, from: '+14155550100', to: '+14155550177', model: 'gpt-realtime', voice: 'marin', personaName: 'reminders', audioMode: 'pcm16' as const, startedAt: NOW - 60_000 };
+    review.store.progress({ callSid: 'CAbusy', outcome: 'busy', at: NOW - 50_000, call: placed });
+    review.store.progress({ callSid: 'CAringing', outcome: 'ringing', at: NOW - 10_000, call: { ...placed, startedAt: NOW - 10_000 } });
+  });
+  afterAll(async () => review.stop());
+
+  const page = async (path: string) => (await fetch(`${review.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
+
+  it('shows how they ended, and filters by direction and outcome', async () => {
+    const all = await page('/calls');
+    expect(all).toContain('<span class="badge warn">busy</span>');
+    expect(all).toContain('<span class="badge live">ringing</span>');
+    expect(all).toContain('<select name="direction"><option value="">Both ways</option><option value="inbound">inbound</option><option value="outbound">outbound</option>');
+    const busy = await page('/calls?direction=outbound&outcome=busy');
+    expect(busy).toMatch(/<strong class="num">1<\/strong> call\b/);
+    expect(busy).toContain('href="/calls/CAbusy"');
+    expect(busy).toContain('<option value="busy" selected>busy</option>');
+    expect(busy).toContain('<option value="outbound" selected>outbound</option>');
+    expect(await page('/calls?direction=inbound')).toContain('href="/calls/CAanswered"');
+    expect(await page('/calls?outcome=maybe')).toContain('outcome: &quot;maybe&quot; is not one of');
+  });
+
+  it('shows the outcome on the call page, with no length', async () => {
+    const call = await page('/calls/CAbusy');
+    expect(call).toContain('<span class="badge warn">busy</span>');
+    expect(call).toContain('reminders');
+  });
+});

@@ -91,6 +91,26 @@ describe('npm run calls', () => {
     for (const line of out.split('\n')) expect(line.length).toBeLessThanOrEqual(125);
   });
 
+  it('filters by direction and outcome, and shows how a call that never connected ended', () => {
+    const placedDb = path.join(dir, 'placed.db');
+    const store = openSqliteStore(placedDb);
+    seedCalls(store, [{ callSid: 'CAanswered', from: '+14155550142', ago: 120_000, lengthS: 30, turns: [] }], { now: NOW });
+    const placed = { direction: 'outbound' as const, from: '+14155550100', to: '+14155550177', model: 'gpt-realtime', voice: 'marin', personaName: 'reminders', audioMode: 'pcm16' as const };
+    store.progress({ callSid: 'CAnoanswer', outcome: 'ringing', at: NOW - 60_000, call: { ...placed, startedAt: NOW - 60_000 } });
+    store.progress({ callSid: 'CAnoanswer', outcome: 'no-answer', at: NOW - 30_000, call: { ...placed, startedAt: NOW - 60_000 } });
+    store.shutdown();
+    const placedEnv = { DATABASE_PATH: placedDb };
+
+    const listed = run(['list', '--direction', 'outbound', '--outcome', 'no-answer'], placedEnv);
+    expect(listed.code).toBe(0);
+    const lines = listed.out.trimEnd().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toMatch(/\+14155550100\s+\+14155550177\s+–\s+0\s+0\s+\$0\s+no answer\s+CAnoanswer$/);
+    expect(run(['list', '--direction', 'inbound'], placedEnv).out).toMatch(/caller hung up\s+CAanswered\n\n1 call/);
+    expect(run(['show', 'CAnoanswer'], placedEnv).out).toContain('CAnoanswer · outbound · no-answer · never reached the agent');
+    expect(run(['list', '--outcome', 'maybe'], placedEnv)).toMatchObject({ code: 2, err: expect.stringMatching(/^outcome: "maybe" is not one of/) });
+  });
+
   it('accepts the start of a call SID when only one call has it', () => {
     expect(run(['show', featured.slice(0, 8)], env).out).toContain(featured);
     const ambiguous = run(['show', 'CA'], env);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { storeRecorder } from '../../src/call/storeRecorder';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
+import { createOutbound, twilioRest } from '../../src/outbound';
 import { createReviewRouter } from '../../src/review';
 import { createServer, type AgentServer } from '../../src/server';
 import { createSoftphoneRouter, SoftphoneTickets } from '../../src/softphone';
@@ -11,11 +12,14 @@ import { openSqliteStore, recordingsDirFor, type CallStore } from '../../src/sto
 import { loadToolRegistry } from '../../src/tools';
 import { FakeRealtimeServer, type FakeRealtimeOptions, type FakeSession } from './fakeRealtime';
 import { SimulatedCall, type DialOptions } from './twilioSimulator';
+import { TwilioRestStandIn } from './twilioRest';
 
 export const PUBLIC_URL = 'https://agent.example.test';
 export const AUTH_TOKEN = 'twilio-test-auth-token';
 export const ACCOUNT_SID = `AC${'0'.repeat(32)}`;
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** The account's Twilio number: the agent answers it, and places calls from it. */
+export const AGENT_NUMBER = '+15555550199';
 
 /**
  * The real server on an ephemeral loopback port, talking to a fake Realtime server over TLS, keeping call
@@ -30,6 +34,8 @@ export class TestAgent {
     readonly fake: FakeRealtimeServer,
     readonly url: string,
     readonly store: CallStore,
+    /** Twilio's REST API as the server's Twilio client sees it. */
+    readonly rest: TwilioRestStandIn,
     private readonly dataDir: string,
     /** Resolves once every ended call's recording is complete and on its record. */
     readonly recordingsSettled: () => Promise<void>,
@@ -58,7 +64,9 @@ export class TestAgent {
     const log = createLogger(config.log, [config.openai.apiKey, AUTH_TOKEN]);
     const store = openSqliteStore(config.store.databasePath);
     const recordingsDir = recordingsDirFor(config.store.databasePath);
-    const record = storeRecorder(store, { config, recordingsDir }, log);
+    const rest = new TwilioRestStandIn({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, numbers: [{ phoneNumber: AGENT_NUMBER }] });
+    const outbound = createOutbound({ config, log, store, rest: twilioRest({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, rest) });
+    const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor }, log);
     const softphone = new SoftphoneTickets();
     const server = createServer({
       config,
@@ -70,13 +78,15 @@ export class TestAgent {
         adminToken: ADMIN_TOKEN,
         recordingsDir,
         softphone: createSoftphoneRouter({ tickets: softphone, agentName: config.persona.name }),
+        placeCalls: outbound.api,
       }),
       softphone,
       tools: loadToolRegistry(config.tools),
       note: (callSid, event) => store.addEvent(callSid, { at: Date.now(), ...event }),
+      outbound,
     });
     const address = await server.listen(0, '127.0.0.1');
-    return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, dataDir, record.settled);
+    return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, rest, dataDir, record.settled);
   }
 
   async dial(options: Partial<DialOptions> = {}): Promise<SimulatedCall> {

@@ -1,0 +1,71 @@
+import express from 'express';
+import type { Config, Persona } from '../config';
+import type { Logger } from '../log';
+import type { LineStart } from '../telephony';
+import { placeCall } from './place';
+import { CallPlans } from './plans';
+import { ProgressRecords, type ProgressStore } from './records';
+import type { CallSurface } from './surface';
+import type { TwilioRest } from './twilioRest';
+import { outboundWebhooks } from './webhooks';
+
+export { twilioRest, restFailure, asTwilioError, type TwilioRest, type TwilioError } from './twilioRest';
+export { destinationRefusal, allowedPrefixes, callingCode, isE164 } from './destination';
+export type { CallSurface } from './surface';
+
+export interface OutboundDeps {
+  config: Pick<Config, 'twilio' | 'outbound' | 'persona' | 'limits' | 'log' | 'openai' | 'audioMode'>;
+  log: Logger;
+  /** Twilio's REST API; undefined when Twilio is not configured (placing is then refused). */
+  rest: TwilioRest | undefined;
+  /** Where placed calls, status callbacks and answering machines are recorded. */
+  store?: ProgressStore;
+  now?: () => number;
+  /** Persona files are looked up from here (the working directory). */
+  cwd?: string;
+}
+
+/** Calls the agent places, and what Twilio reports about calls beyond their stream. */
+export interface Outbound {
+  /** `POST /` places a call: mount it under /api/calls, behind the admin token. */
+  readonly api: express.Router;
+  /** The Twilio webhooks, for the server to mount: it hands over what they need of it. */
+  webhooks(surface: CallSurface): express.Router;
+  /** The persona of a call we placed; undefined for any other call. */
+  personaFor(start: LineStart): Persona | undefined;
+  /** Placed calls not connected yet: each holds a call slot. */
+  readonly pending: number;
+}
+
+export function createOutbound({ config, log, rest, store, now = Date.now, cwd = process.cwd() }: OutboundDeps): Outbound {
+  const plans = new CallPlans(
+    // A plan lasts as long as its call may: ringing, then the longest call, then Twilio's last callbacks.
+    { connectTimeoutMs: config.outbound.connectTimeoutMs, keepMs: config.outbound.connectTimeoutMs + config.limits.maxCallMs + 60_000 },
+    now,
+  );
+  const records = new ProgressRecords(store, config, log, now);
+  let surface: CallSurface | undefined;
+
+  const api = express.Router();
+  api.post('/', express.json({ limit: '16kb' }), async (req, res) => {
+    const answer = await placeCall({ config, log, rest, plans, records, surface: () => surface, cwd }, req.body);
+    res.status(answer.status).json(answer.body);
+  });
+  // A body that is not JSON, or too large: said in JSON too.
+  api.use((err: { status?: number; message?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (!err.status || err.status >= 500) return next(err);
+    res.status(err.status).json({ error: `the body must be a JSON object of at most 16 KiB: ${err.message}` });
+  });
+
+  return {
+    api,
+    webhooks: (server) => {
+      surface = server;
+      return outboundWebhooks({ log, plans, records }, server);
+    },
+    personaFor: (start) => plans.forCall(start.callSid)?.persona,
+    get pending() {
+      return plans.pending;
+    },
+  };
+}

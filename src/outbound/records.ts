@@ -1,0 +1,108 @@
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { CallEvent, CallOutcome, CallProgress, CallStore, Direction } from '../store';
+import type { CallPlan } from './plans';
+
+/**
+ * What Twilio tells us about a call beyond its stream, written to its record: the call being placed, its progress
+ * (ringing, answered, how it ended) and who answered. A failing database never fails the webhook: it is logged.
+ */
+
+export type ProgressStore = Pick<CallStore, 'progress' | 'addEvent'>;
+
+const STATUS_NOTES: Partial<Record<CallOutcome, string>> = {
+  ringing: 'ringing',
+  'in-progress': 'answered',
+  completed: 'the call completed',
+  busy: 'the line was busy',
+  'no-answer': 'nobody answered',
+  failed: 'the call could not be connected',
+  canceled: 'the call was canceled before it was answered',
+};
+
+const ANSWERED_BY: Record<string, string> = {
+  human: 'a person answered',
+  machine_start: 'an answering machine answered',
+  machine_end_beep: 'an answering machine answered; its greeting ended with a beep',
+  machine_end_silence: 'an answering machine answered; its greeting ended in silence',
+  machine_end_other: 'an answering machine answered; its greeting ended',
+  fax: 'a fax machine answered',
+  unknown: 'answering machine detection could not tell who answered',
+};
+
+/** Who answered, as a line for the record. */
+export function describeAnsweredBy(answeredBy: string): string {
+  return ANSWERED_BY[answeredBy] ?? `answering machine detection said "${answeredBy}"`;
+}
+
+export class ProgressRecords {
+  constructor(
+    private readonly store: ProgressStore | undefined,
+    private readonly config: Pick<Config, 'openai' | 'persona' | 'audioMode'>,
+    private readonly log: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  /** A call we placed: on record from the start, so it is there even if it never connects. */
+  placed(plan: CallPlan, callSid: string, detail: Record<string, unknown>): void {
+    this.write(callSid, () => {
+      this.store!.progress({ callSid, outcome: 'queued', at: plan.placedAt, call: this.callOf({ plan }) });
+      this.event(callSid, { type: 'note', summary: `placed through the API, as ${plan.persona.name}`, detail });
+    });
+  }
+
+  /** A status callback: the outcome moves forward; what changed is noted. */
+  status(callSid: string, outcome: CallOutcome, params: Record<string, string>, plan: CallPlan | undefined): void {
+    this.write(callSid, () => {
+      const onRecord = this.store!.progress({ callSid, outcome, at: this.now(), call: this.callOf({ plan, params }) });
+      const note = STATUS_NOTES[outcome];
+      // A repeated or late callback (a ringing after the answer) changes nothing and is not noted again.
+      if (!note || onRecord !== outcome) return;
+      const seconds = params.CallDuration !== undefined ? Number(params.CallDuration) : undefined;
+      const summary = outcome === 'completed' && Number.isFinite(seconds) ? `${note} after ${seconds} s` : note;
+      this.event(callSid, { type: 'note', summary, detail: pick(params, ['CallStatus', 'CallDuration', 'SipResponseCode', 'ErrorCode', 'ErrorMessage']) });
+    });
+  }
+
+  /** Twilio's answering machine detection: who answered. */
+  answeredBy(callSid: string, answeredBy: string, params: Record<string, string>, plan: CallPlan | undefined): void {
+    this.write(callSid, () => {
+      this.store!.progress({ callSid, outcome: 'in-progress', at: this.now(), call: this.callOf({ plan, params }) });
+      this.event(callSid, { type: 'note', summary: describeAnsweredBy(answeredBy), detail: pick(params, ['AnsweredBy', 'MachineDetectionDuration']) });
+    });
+  }
+
+  /** The record of a call not on record yet: our plan's facts for a call we placed, else what Twilio says. */
+  private callOf({ plan, params = {} }: { plan?: CallPlan; params?: Record<string, string> }): CallProgress['call'] {
+    const persona = plan?.persona ?? this.config.persona;
+    const outbound = plan !== undefined || (params.Direction ?? '').startsWith('outbound');
+    const direction: Direction = outbound ? 'outbound' : 'inbound';
+    return {
+      direction,
+      from: plan?.from ?? params.From ?? '',
+      to: plan?.to ?? params.To ?? '',
+      startedAt: plan?.placedAt ?? this.now(),
+      model: this.config.openai.model,
+      voice: persona.voice,
+      personaName: persona.name,
+      audioMode: this.config.audioMode,
+    };
+  }
+
+  private event(callSid: string, event: Omit<CallEvent, 'at'>): void {
+    this.store!.addEvent(callSid, { at: this.now(), ...event });
+  }
+
+  private write(callSid: string, write: () => void): void {
+    if (!this.store) return;
+    try {
+      write();
+    } catch (err) {
+      this.log.error('could not write to the call record', { callSid, error: (err as Error).message });
+    }
+  }
+}
+
+function pick(params: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.filter((name) => params[name] !== undefined && params[name] !== '').map((name) => [name, params[name]]));
+}
