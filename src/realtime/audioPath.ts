@@ -2,8 +2,9 @@ import { CallerToModel, ModelToCaller } from '../audio';
 import type { AudioMode } from '../config';
 
 /**
- * How audio crosses the bridge. Twilio speaks μ-law 8 kHz; the model hears and speaks either PCM16 24 kHz
- * (transcoded, the default) or the same μ-law (passthrough, for comparison).
+ * How audio crosses the bridge. Twilio speaks μ-law 8 kHz. The model hears and speaks PCM16 24 kHz (pcm16,
+ * the default: transcoded both ways), hears Twilio's μ-law untouched and speaks PCM16 that we downsample with
+ * our anti-aliasing filter (hybrid), or hears and speaks μ-law (passthrough: no transcoding at all).
  */
 export interface AudioPath {
   /** Twilio payload bytes → base64 for input_audio_buffer.append. */
@@ -15,18 +16,11 @@ export interface AudioPath {
 }
 
 export function createAudioPath(mode: AudioMode): AudioPath {
-  if (mode === 'passthrough') {
-    return {
-      toModel: (mulaw) => mulaw.toString('base64'),
-      toCaller: (delta) => Buffer.from(delta, 'base64'),
-      resetOutput: () => {},
-    };
-  }
-  const inbound = new CallerToModel();
-  const outbound = new ModelToCaller();
+  const inbound = mode === 'pcm16' ? new CallerToModel() : undefined;
+  const outbound = mode === 'passthrough' ? undefined : new ModelToCaller();
   return {
-    toModel: (mulaw) => inbound.convert(mulaw).toString('base64'),
-    toCaller: (delta) => outbound.convert(Buffer.from(delta, 'base64')),
-    resetOutput: () => outbound.reset(),
+    toModel: (mulaw) => (inbound ? inbound.convert(mulaw) : mulaw).toString('base64'),
+    toCaller: (delta) => (outbound ? outbound.convert(Buffer.from(delta, 'base64')) : Buffer.from(delta, 'base64')),
+    resetOutput: () => outbound?.reset(),
   };
 }

@@ -10,3 +10,4 @@ export type {
   TranscriptionUsage,
 } from './conversation';
 export { OpenAIConversation, type OpenAIConversationOptions } from './openaiConversation';
+export { EarlyConversations } from './earlyConversations';

@@ -15,8 +15,10 @@ export type SessionSettings = Pick<Config, 'persona' | 'audioMode' | 'vad' | 'no
  * better from PCM16 24 kHz); in passthrough mode Twilio's μ-law goes to the model untouched.
  */
 export function phoneSession(settings: SessionSettings, tools: RealtimeFunctionTool[] = []): RealtimeSessionCreateRequest {
-  const format: RealtimeAudioFormats =
-    settings.audioMode === 'passthrough' ? { type: 'audio/pcmu' } : { type: 'audio/pcm', rate: 24000 };
+  const pcmu: RealtimeAudioFormats = { type: 'audio/pcmu' };
+  const pcm: RealtimeAudioFormats = { type: 'audio/pcm', rate: 24000 };
+  const inputFormat = settings.audioMode === 'pcm16' ? pcm : pcmu;
+  const outputFormat = settings.audioMode === 'passthrough' ? pcmu : pcm;
   const { model, language, delay } = settings.transcription;
   return {
     type: 'realtime',
@@ -26,13 +28,13 @@ export function phoneSession(settings: SessionSettings, tools: RealtimeFunctionT
     ...(tools.length > 0 ? { tools, tool_choice: 'auto' } : {}),
     audio: {
       input: {
-        format,
+        format: inputFormat,
         // Both are off unless sent.
         ...(settings.noiseReduction === 'off' ? {} : { noise_reduction: { type: settings.noiseReduction } }),
         ...(model ? { transcription: { model, ...(language ? { language } : {}), ...(delay ? { delay } : {}) } } : {}),
         turn_detection: turnDetection(settings.vad),
       },
-      output: { format, voice: settings.persona.voice },
+      output: { format: outputFormat, voice: settings.persona.voice },
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 
 import type { CallEvent, EndReason, Turn } from '../call/types';
+import type { AudioMode } from '../config';
 
 export type { CallEvent, CallEventType, EndReason, Turn } from '../call/types';
 
@@ -59,7 +60,7 @@ export interface NewCall {
   model: string;
   voice: string;
   personaName: string;
-  audioMode: 'pcm16' | 'passthrough';
+  audioMode: AudioMode;
 }
 
 /** Running numbers, rewritten as the call goes. */

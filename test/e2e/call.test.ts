@@ -170,4 +170,14 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
     await call.waitForPlayedMs(900);
     expect(dominantFrequency(heardPcm(call.heard()), 8000)).toBeCloseTo(440, -1);
   });
+
+  it('gives the model Twilio\'s μ-law untouched and downsamples its PCM16 in hybrid mode', async () => {
+    agent = await TestAgent.start({ AUDIO_MODE: 'hybrid' }, { reply: () => ({ text: 'Hello.', toneHz: 440, durationMs: 1000 }) });
+    const call = await agent.dial();
+    const session = await agent.fake.nextSession();
+    const update = await session.waitFor((e) => e.type === 'session.update');
+    expect(update).toMatchObject({ session: { audio: { input: { format: { type: 'audio/pcmu' } }, output: { format: { type: 'audio/pcm', rate: 24000 } } } } });
+    await call.waitForPlayedMs(900);
+    expect(dominantFrequency(heardPcm(call.heard()), 8000)).toBeCloseTo(440, -1);
+  });
 });

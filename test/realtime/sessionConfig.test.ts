@@ -9,6 +9,13 @@ describe('session settings', () => {
     expect(pcm.audio?.output?.format).toEqual({ type: 'audio/pcm', rate: 24000 });
     const pcmu = phoneSession(loadConfig({ OPENAI_API_KEY: 'k', AUDIO_MODE: 'passthrough' }));
     expect(pcmu.audio?.input?.format).toEqual({ type: 'audio/pcmu' });
+    expect(pcmu.audio?.output?.format).toEqual({ type: 'audio/pcmu' });
+  });
+
+  it('in hybrid mode the model hears Twilio\'s μ-law and speaks PCM16 that the bridge downsamples', () => {
+    const hybrid = phoneSession(loadConfig({ OPENAI_API_KEY: 'k', AUDIO_MODE: 'hybrid' }));
+    expect(hybrid.audio?.input?.format).toEqual({ type: 'audio/pcmu' });
+    expect(hybrid.audio?.output?.format).toEqual({ type: 'audio/pcm', rate: 24000 });
   });
 
   it('leaves transcription and noise reduction out when they are off', () => {

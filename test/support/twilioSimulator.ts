@@ -53,6 +53,8 @@ export interface DialOptions {
   tamperSignature?: boolean | 'both' | 'webhook' | 'websocket';
   /** Extra form parameters to add to (or override in) the webhook POST. */
   extraParams?: Record<string, string>;
+  /** Time between the webhook's answer and the stream connecting, as Twilio takes to set the call up. Default 0. */
+  answerDelayMs?: number;
 }
 
 /** Why `SimulatedCall.dial` failed: which step, and what the server answered. */
@@ -476,6 +478,7 @@ export class SimulatedCall {
     }
     const connectedUrl = `${serverUrl.replace(/^http/, 'ws')}${su.pathname}`;
 
+    if (opts.answerDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.answerDelayMs));
     // 3) the websocket upgrade, signed over the exact wss URL with params {} (then 4, on open)
     const headers: Record<string, string> = {};
     if (opts.signWebSocket !== false) {
