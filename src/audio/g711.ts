@@ -25,9 +25,9 @@ export function decodeMulawInto(mulawBytes: Uint8Array, out: Int16Array): void {
   for (let i = 0; i < mulawBytes.length; i++) out[i] = DECODE_TABLE[mulawBytes[i]];
 }
 
-/** Encodes PCM16 samples into `out` (same length or longer), starting at index 0. */
-export function encodeMulawInto(pcm: Int16Array, out: Uint8Array): void {
-  for (let i = 0; i < pcm.length; i++) out[i] = ENCODE_TABLE[pcm[i] & 0xffff];
+/** Encodes the first `count` PCM16 samples (default: all) into `out`, starting at index 0. */
+export function encodeMulawInto(pcm: Int16Array, out: Uint8Array, count = pcm.length): void {
+  for (let i = 0; i < count; i++) out[i] = ENCODE_TABLE[pcm[i] & 0xffff];
 }
 
 /** G.711 μ-law decode; bit-exact with alawmulaw's `mulaw.decode`. */

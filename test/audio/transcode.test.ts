@@ -57,6 +57,18 @@ describe('CallerToModel (Twilio μ-law 8 kHz -> PCM16 LE 24 kHz)', () => {
     expect(Buffer.concat(pieces)).toEqual(whole);
     expect(new CallerToModel().convert(new Uint8Array(0))).toHaveLength(0);
   });
+
+  it('convertInto writes the same bytes into one reused buffer', () => {
+    const mulaw = pcm16ToMulaw(sine(440, PHONE_RATE, 100, 0.3));
+    const reference = new CallerToModel();
+    const converter = new CallerToModel();
+    const out = Buffer.alloc(960);
+    for (const frame of chunked(mulaw, [160])) {
+      expect(converter.convertInto(frame, out)).toBe(960);
+      expect(out).toEqual(reference.convert(frame));
+    }
+    expect(() => converter.convertInto(new Uint8Array(160), Buffer.alloc(959))).toThrow(RangeError);
+  });
 });
 
 describe('ModelToCaller (PCM16 LE 24 kHz -> Twilio μ-law 8 kHz)', () => {
@@ -79,6 +91,27 @@ describe('ModelToCaller (PCM16 LE 24 kHz -> Twilio μ-law 8 kHz)', () => {
       const pieces = chunked(pcm, sizes).map((c) => converter.convert(Buffer.from(c)));
       expect(Buffer.concat(pieces)).toEqual(whole);
     }
+  });
+
+  it('takes a long delta (seconds of audio) in one call like the same audio in pieces', () => {
+    const pcm = toLe(sine(900, MODEL_RATE, 2500, 0.4));
+    const whole = new ModelToCaller().convert(pcm);
+    expect(whole).toHaveLength(20000);
+    const converter = new ModelToCaller();
+    expect(Buffer.concat(chunked(pcm, [4801, 960]).map((c) => converter.convert(Buffer.from(c))))).toEqual(whole);
+  });
+
+  it('convertInto writes the same bytes into one reused buffer; outputLength says how many', () => {
+    const pcm = toLe(sine(700, MODEL_RATE, 100, 0.4));
+    const reference = new ModelToCaller();
+    const converter = new ModelToCaller();
+    const out = Buffer.alloc(200);
+    for (const piece of chunked(pcm, [961, 959, 7])) {
+      const n = converter.outputLength(piece.length);
+      expect(converter.convertInto(piece, out)).toBe(n);
+      expect(out.subarray(0, n)).toEqual(reference.convert(piece));
+    }
+    expect(() => new ModelToCaller().convertInto(Buffer.alloc(960), Buffer.alloc(159))).toThrow(RangeError);
   });
 
   it('emits one μ-law byte per 6 input bytes, holding back partial samples', () => {
