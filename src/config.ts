@@ -160,7 +160,10 @@ const EnvSchema = z.object({
     z
       .string()
       .transform((v) => v.split(',').map((prefix) => prefix.trim()).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^\+[1-9]\d{0,14}$/, 'must be a comma-separated list of number prefixes such as +1,+44 or +1415')))
+      .superRefine((prefixes, ctx) => {
+        const bad = prefixes.filter((prefix) => !/^\+[1-9]\d{0,14}$/.test(prefix));
+        if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `must be number prefixes such as +1,+44 or +1415 (not ${bad.join(', ')})` });
+      })
       .optional(),
   ),
   DATABASE_PATH: optionalText.pipe(z.string().default('data/calls.db')),

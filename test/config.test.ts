@@ -141,6 +141,18 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes a caller ID and the destination prefixes for placed calls', () => {
+    expect(loadConfig(minimal).outbound).toEqual({ from: undefined, allowedPrefixes: undefined, personasDir: 'personas', connectTimeoutMs: 120_000 });
+    expect(loadConfig({ ...minimal, OUTBOUND_FROM: ' +14155550100 ', OUTBOUND_ALLOWED_PREFIXES: '+1415, +1650,,+44' }).outbound).toMatchObject({
+      from: '+14155550100',
+      allowedPrefixes: ['+1415', '+1650', '+44'],
+    });
+    expect(problemsOf({ ...minimal, OUTBOUND_FROM: '415-555-0100', OUTBOUND_ALLOWED_PREFIXES: '+1,44' })).toEqual([
+      'OUTBOUND_FROM must be a phone number in E.164 form, e.g. +14155550123',
+      'OUTBOUND_ALLOWED_PREFIXES must be number prefixes such as +1,+44 or +1415 (not 44)',
+    ]);
+  });
+
   it('treats an empty greeting as "wait for the caller"', () => {
     expect(loadConfig({ ...minimal, AGENT_GREETING: '' }).persona.greeting).toBe('');
     expect(loadConfig({ ...minimal, AGENT_GREETING: ' Hi there. ' }).persona.greeting).toBe('Hi there.');

@@ -9,9 +9,8 @@ import type { CallSurface } from './surface';
 import type { TwilioRest } from './twilioRest';
 import { outboundWebhooks } from './webhooks';
 
-export { twilioRest, restFailure, asTwilioError, type TwilioRest, type TwilioError } from './twilioRest';
+export { twilioRest, restFailure, asTwilioError, type TwilioRest } from './twilioRest';
 export { destinationRefusal, allowedPrefixes, callingCode, isE164 } from './destination';
-export type { CallSurface } from './surface';
 
 export interface OutboundDeps {
   config: Pick<Config, 'twilio' | 'outbound' | 'persona' | 'limits' | 'log' | 'openai' | 'audioMode'>;

@@ -33,8 +33,11 @@ const STATUS_EVENTS = ['initiated', 'ringing', 'answered', 'completed'];
  */
 export async function placeCall(deps: PlaceDeps, body: unknown): Promise<PlaceAnswer> {
   const { config, log, rest, plans, records } = deps;
+  // Reasons name the number called: personal data, logged only where transcripts are.
+  const personal = personalLevel(config.log);
   const refuse = (status: number, error: string): PlaceAnswer => {
-    log.warn('refused to place a call', { status, reason: error });
+    log.warn('refused to place a call', { status });
+    log.log(personal, 'refused to place a call because', { reason: error });
     return { status, body: { error } };
   };
   const twilio = config.twilio;
@@ -87,7 +90,8 @@ export async function placeCall(deps: PlaceDeps, body: unknown): Promise<PlaceAn
   } catch (err) {
     plans.done(plan.id);
     const failure = restFailure(err, `the call to ${request.to}`);
-    log.warn('Twilio did not place the call', { status: failure.status, twilio: failure.body.twilio, error: failure.body.twilio ? undefined : failure.body.error });
+    log.warn('Twilio did not place the call', { status: failure.status, code: failure.body.twilio?.code });
+    log.log(personal, 'Twilio did not place the call because', { reason: failure.body.error });
     return failure;
   }
   plans.bind(plan.id, call.sid);
@@ -98,6 +102,6 @@ export async function placeCall(deps: PlaceDeps, body: unknown): Promise<PlaceAn
     machine: request.machine,
   });
   log.info('placed a call', { callSid: call.sid, persona: persona.name, machine: request.machine });
-  log.log(personalLevel(config.log), 'placed a call to', { callSid: call.sid, from, to: request.to });
+  log.log(personal, 'placed a call to', { callSid: call.sid, from, to: request.to });
   return { status: 201, body: { callSid: call.sid, status: call.status, from, to: request.to, persona: persona.name, machine: request.machine } };
 }

@@ -31,7 +31,7 @@ const ANSWERED_BY: Record<string, string> = {
 };
 
 /** Who answered, as a line for the record. */
-export function describeAnsweredBy(answeredBy: string): string {
+function describeAnsweredBy(answeredBy: string): string {
   return ANSWERED_BY[answeredBy] ?? `answering machine detection said "${answeredBy}"`;
 }
 
