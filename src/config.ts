@@ -126,7 +126,7 @@ const EnvSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v === undefined ? DEFAULT_GREETING : v.trim())),
-  AUDIO_MODE: optionalText.pipe(z.enum(['pcm16', 'passthrough']).default('pcm16')),
+  AUDIO_MODE: optionalText.pipe(z.enum(['pcm16', 'hybrid', 'passthrough']).default('pcm16')),
   TURN_DETECTION: optionalText.pipe(z.enum(TURN_DETECTIONS).default('server_vad')),
   // semantic_vad only; its default is applied in loadConfig, so that setting it with server_vad can be refused.
   VAD_EAGERNESS: optionalText.pipe(z.enum(VAD_EAGERNESSES).optional()),
@@ -177,7 +177,8 @@ const EnvSchema = z.object({
   NODE_ENV: optionalText,
 });
 
-export type AudioMode = 'pcm16' | 'passthrough';
+/** What the model hears and speaks: PCM16 24 kHz both ways, μ-law in and PCM16 out, or μ-law both ways. */
+export type AudioMode = 'pcm16' | 'hybrid' | 'passthrough';
 
 export interface Persona {
   /** A label for call records, e.g. "Ada, dental receptionist". */
