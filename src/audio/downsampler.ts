@@ -175,6 +175,8 @@ function filterOne(x: Float64Array, start: number): number {
  * Four consecutive outputs in one pass over the taps, sharing each coefficient load:
  * measured ~1.5x faster than one output at a time. Each sum runs in the same order as
  * filterOne, so results are bit-identical whichever path an output takes (chunking-proof).
+ * Adding mirrored samples first (half the multiplies, as the SIMD kernel does) measured only
+ * ~6% faster here: loads, not multiplies, bound this loop, so it keeps the plain form.
  */
 function filterFour(x: Float64Array, start: number, output: Int16Array, at: number): void {
   const h = REVERSED;
