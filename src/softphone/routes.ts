@@ -15,20 +15,27 @@ export interface SoftphoneDeps {
 /** The page's scripts and audio worklets: plain files, no build step. */
 const STATIC_DIR = path.join(__dirname, '..', '..', 'public', 'phone');
 
+/** A Host header we can name in a policy: a name or an IP address, and a port. */
+const PLAIN_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
 /**
  * Our scripts only (the page script and its two worklets, which `script-src` governs), the websocket back to us,
- * styles inline as on the review pages. No inline script can run, whatever a transcript contains.
+ * styles inline as on the review pages. No inline script can run, whatever a transcript contains. The websocket is
+ * named as well as 'self': not every browser counts ws: and wss: as 'self'.
  */
-const PAGE_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "connect-src 'self'",
-  "style-src 'unsafe-inline'",
-  "img-src 'self' data:",
-  "form-action 'self'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+function pagePolicy(host: string | undefined): string {
+  const sockets = host && PLAIN_HOST.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    `connect-src 'self'${sockets}`,
+    "style-src 'unsafe-inline'",
+    "img-src 'self' data:",
+    "form-action 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 /**
  * The softphone's HTTP side, to be mounted at /phone behind the admin sign-in: the page, its static scripts, and
@@ -37,8 +44,8 @@ const PAGE_POLICY = [
 export function createSoftphoneRouter({ tickets, agentName, log }: SoftphoneDeps): express.Router {
   const router = express.Router();
 
-  router.get('/', (_req, res) => {
-    res.status(200).set('Content-Security-Policy', PAGE_POLICY).type('html').send(renderPhonePage({ agentName }));
+  router.get('/', (req, res) => {
+    res.status(200).set('Content-Security-Policy', pagePolicy(req.host)).type('html').send(renderPhonePage({ agentName }));
   });
 
   router.use('/static', express.static(STATIC_DIR, { index: false, fallthrough: false }));

@@ -110,7 +110,8 @@ describe('the softphone on the server', () => {
     const directives = policy.split(';').map((d) => d.trim());
     expect(directives).toContain("default-src 'none'");
     expect(directives).toContain("script-src 'self'");
-    expect(directives).toContain("connect-src 'self'");
+    const host = new URL(agent.url).host;
+    expect(directives).toContain(`connect-src 'self' ws://${host} wss://${host}`);
     const body = await page.text();
     expect(body).toContain('<script src="/phone/static/phone.js" defer></script>');
     expect(body.match(/<script\b[^>]*>/g)).toEqual(['<script src="/phone/static/phone.js" defer>']);
