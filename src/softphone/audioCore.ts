@@ -49,5 +49,4 @@ export interface PhoneAudio {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const phoneAudio: PhoneAudio = require(path.join(__dirname, '..', '..', 'public', 'phone', 'audio-core.js'));
