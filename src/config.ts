@@ -135,6 +135,7 @@ const EnvSchema = z.object({
   VAD_SILENCE_MS: integer(500, 100, 5000),
   NOISE_REDUCTION: optionalText.pipe(z.enum(['near_field', 'far_field', 'off']).default('near_field')),
   LOCAL_BARGE_IN: flag(true),
+  EARLY_MODEL_SESSION: flag(true),
   // Unset means the default model; set-but-empty means "no transcription".
   TRANSCRIPTION_MODEL: z
     .string()
@@ -226,6 +227,8 @@ export interface Config {
     modelReadyTimeoutMs: number;
     /** The caller hears the agent, or the apology, at most this long after the stream starts. */
     firstWordsTimeoutMs: number;
+    /** Open the model session when the webhook answers, not when the stream starts. */
+    earlyModelSession: boolean;
   };
   store: {
     databasePath: string;
@@ -363,6 +366,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepAliveMs: 10_000,
       modelReadyTimeoutMs: 5_000,
       firstWordsTimeoutMs: 8_000,
+      earlyModelSession: e.EARLY_MODEL_SESSION,
     },
     store: { databasePath: e.DATABASE_PATH, recordCalls: e.RECORD_CALLS, retentionDays: e.RETENTION_DAYS, prices },
     tools: {

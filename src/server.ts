@@ -5,11 +5,11 @@ import path from 'node:path';
 import express from 'express';
 import expressWs from 'express-ws';
 import { CallSession, type CallEvent, type CallRecorder } from './call';
-import type { Config } from './config';
+import type { Config, Persona } from './config';
 import { errorHandler } from './httpErrors';
 import { personalLevel, type Logger } from './log';
 import type { Outbound } from './outbound';
-import { OpenAIConversation, openRealtime, phoneSession, type RealtimeSocketOptions } from './realtime';
+import { EarlyConversations, OpenAIConversation, openRealtime, phoneSession, type RealtimeSocketOptions } from './realtime';
 import {
   connectStreamTwiml,
   dialTwiml,
@@ -66,6 +66,8 @@ export interface AgentServer {
 const MAX_FRAME_BYTES = 16 * MAX_MESSAGE_BYTES;
 const APOLOGY_AUDIO = path.join(__dirname, '..', 'assets', 'apology.ulaw');
 
+/** A model session opened while the phone rang waits this long for its call's stream. */
+const EARLY_SESSION_TTL_MS = 15_000;
 /** How long a transfer rings before the caller is offered to leave a message. */
 const TRANSFER_RING_SECONDS = 20;
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -80,6 +82,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
   const wsInstance = expressWs(app, server, { wsOptions: { maxPayload: MAX_FRAME_BYTES } });
   const activeCalls = new Set<CallSession>();
   const tokens = new StreamTokens(undefined, config.limits.maxCallMs);
+  const early = new EarlyConversations(EARLY_SESSION_TTL_MS);
   /** Calls whose stream closed to hand the caller to a number: the Connect action dials it. */
   const transfers = new Map<string, string>();
   const apologyAudio = readFileSync(APOLOGY_AUDIO);
@@ -92,10 +95,16 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
   }
   /** Calls holding a slot: active ones, answered ones whose stream is about to start, and placed ones ringing. */
   const callsInUse = () => activeCalls.size + tokens.pending + (outbound?.pending ?? 0);
-  /** TwiML that connects the call to its media stream with a fresh one-time token; undefined for a call answered already. */
+  /**
+   * TwiML that connects the call to its media stream with a fresh one-time token; undefined for a call answered
+   * already. The call's model session opens now, while Twilio sets the stream up, so the greeting can start
+   * the moment the stream does.
+   */
   const connectStream = (callSid: string, parameters: { from: string; to: string; direction: string }): string | undefined => {
     const token = tokens.mint(callSid);
-    return token && connectStreamTwiml(mediaStreamUrl(twilio!.publicUrl), { token, ...parameters }, `${twilio!.publicUrl}/call-ended`);
+    if (!token) return undefined;
+    if (config.limits.earlyModelSession) early.open(callSid, newConversation(personaOf(callSid)));
+    return connectStreamTwiml(mediaStreamUrl(twilio!.publicUrl), { token, ...parameters }, `${twilio!.publicUrl}/call-ended`);
   };
   const signedByTwilio = (signature: string | string[] | undefined, url: string, params: Record<string, unknown>) =>
     twilio !== undefined && (twilio.skipSignatureCheck || isSignedByTwilio(twilio.authToken, signature, url, params));
@@ -200,23 +209,17 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
 
   /** One call: the caller on `line`, bridged to a conversation with the model, recorded by `recordCall`. */
   const bridge = (line: Line & { attach(events: LineEvents): void }, recordCall = record): CallSession => {
-    const { limits } = config;
     const session = new CallSession(line, {
       config,
       log,
-      openConversation: (events, persona) =>
-        new OpenAIConversation(
-          {
-            open: () => openRealtime(config.openai, realtimeSocketOptions),
-            session: () => phoneSession({ ...config, persona }, sessionTools),
-            audioMode: config.audioMode,
-            readyTimeoutMs: limits.modelReadyTimeoutMs,
-            keepAliveMs: limits.keepAliveMs,
-          },
-          events,
-        ),
+      // The session opened while the phone rang, if it is on this instance; otherwise a new one.
+      openConversation: (events, persona, start) => {
+        const conversation = early.take(start.callSid) ?? newConversation(persona);
+        conversation.listen(events);
+        return conversation;
+      },
       record: recordCall,
-      personaFor: (start) => outbound?.personaFor(start) ?? config.persona,
+      personaFor: (start) => personaOf(start.callSid),
       apologyAudio,
       tools,
       // Only an admitted stream is a call: a socket that never starts holds no call slot and no drain.
@@ -226,6 +229,22 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
     line.attach(session);
     return session;
   };
+
+  function newConversation(persona: Persona): OpenAIConversation {
+    const { limits } = config;
+    return new OpenAIConversation({
+      open: () => openRealtime(config.openai, realtimeSocketOptions),
+      session: () => phoneSession({ ...config, persona }, sessionTools),
+      audioMode: config.audioMode,
+      readyTimeoutMs: limits.modelReadyTimeoutMs,
+      keepAliveMs: limits.keepAliveMs,
+    });
+  }
+
+  /** A call we placed speaks as the persona it was placed with; every other call as the configured one. */
+  function personaOf(callSid: string): Persona {
+    return outbound?.personaFor(callSid) ?? config.persona;
+  }
 
   wsInstance.app.ws('/media-stream', (ws, req) => {
     // express-ws rewrites req.url, so the signed URL is rebuilt from config, exactly as the TwiML gave it.
@@ -279,6 +298,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
   app.use(errorHandler(log));
 
   const close = async () => {
+    early.closeAll();
     for (const call of [...activeCalls]) call.end('server-shutdown');
     for (const client of wsInstance.getWss().clients) client.terminate();
     server.closeAllConnections();

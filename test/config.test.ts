@@ -78,7 +78,7 @@ describe('loadConfig', () => {
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^PORT must be a number/),
-        expect.stringMatching(/^AUDIO_MODE must be one of: pcm16, passthrough/),
+        expect.stringMatching(/^AUDIO_MODE must be one of: pcm16, hybrid, passthrough/),
         expect.stringMatching(/^VAD_THRESHOLD must be at most 1/),
         expect.stringMatching(/^PUBLIC_URL must be an https:\/\/ URL/),
       ]),
@@ -181,6 +181,7 @@ describe('loadConfig', () => {
       keepAliveMs: 10_000,
       modelReadyTimeoutMs: 5_000,
       firstWordsTimeoutMs: 8_000,
+      earlyModelSession: true,
     });
     expect(config.store).toEqual({ databasePath: 'data/calls.db', recordCalls: false, retentionDays: 0, prices: {} });
     expect(config.adminToken).toBeUndefined();

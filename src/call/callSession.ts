@@ -24,8 +24,8 @@ import type { EndReason } from './types';
 export interface CallSessionDeps {
   config: Pick<Config, 'persona' | 'limits' | 'log' | 'localBargeIn'>;
   log: Logger;
-  /** Opens this call's conversation with the model, as `persona`; it reports to `events`. */
-  openConversation: (events: ConversationEvents, persona: Persona) => Conversation;
+  /** This call's conversation with the model, as `persona`, reporting to `events` (it may be connecting already). */
+  openConversation: (events: ConversationEvents, persona: Persona, start: LineStart) => Conversation;
   /** The persona of this call (a call we placed may bring its own); the configured one by default. */
   personaFor?: (start: LineStart) => Persona;
   /** Starts the call's record; none in tests that do not care. */
@@ -176,7 +176,7 @@ export class CallSession implements LineEvents {
       this.log.log(this.personal, 'call started between', { from: start.from, to: start.to });
       this.recorder = this.deps.record?.(start);
       this.persona = this.deps.personaFor?.(start) ?? this.deps.config.persona;
-      this.model = this.deps.openConversation(this.modelEvents(), this.persona);
+      this.model = this.deps.openConversation(this.modelEvents(), this.persona, start);
       this.deps.onStarted?.(this);
       this.limits.start();
       this.every(250, () => this.fillStalledInput());

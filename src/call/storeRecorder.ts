@@ -22,7 +22,7 @@ export interface RecordSettings {
   config: Pick<Config, 'openai' | 'persona' | 'audioMode' | 'store' | 'limits'>;
   recordingsDir: string;
   /** The persona a call speaks as, when it is not the configured one (a call we placed may bring its own). */
-  personaFor?: (start: LineStart) => Persona | undefined;
+  personaFor?: (callSid: string) => Persona | undefined;
 }
 
 /**
@@ -39,7 +39,7 @@ export function storeRecorder(store: CallStore, settings: RecordSettings, log: L
   const finishing = new Set<Promise<void>>();
   const record = (start: LineStart): CallRecorder => {
     const { config } = settings;
-    const persona = settings.personaFor?.(start) ?? config.persona;
+    const persona = settings.personaFor?.(start.callSid) ?? config.persona;
     const answeredAt = Date.now();
     const call: NewCall = {
       callSid: start.callSid,

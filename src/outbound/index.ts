@@ -1,7 +1,6 @@
 import express from 'express';
 import type { Config, Persona } from '../config';
 import type { Logger } from '../log';
-import type { LineStart } from '../telephony';
 import { placeCall } from './place';
 import { CallPlans } from './plans';
 import { ProgressRecords, type ProgressStore } from './records';
@@ -31,7 +30,7 @@ export interface Outbound {
   /** The Twilio webhooks, for the server to mount: it hands over what they need of it. */
   webhooks(surface: CallSurface): express.Router;
   /** The persona of a call we placed; undefined for any other call. */
-  personaFor(start: LineStart): Persona | undefined;
+  personaFor(callSid: string): Persona | undefined;
   /** Placed calls not connected yet: each holds a call slot. */
   readonly pending: number;
 }
@@ -62,7 +61,7 @@ export function createOutbound({ config, log, rest, store, now = Date.now, cwd =
       surface = server;
       return outboundWebhooks({ log, plans, records }, server);
     },
-    personaFor: (start) => plans.forCall(start.callSid)?.persona,
+    personaFor: (callSid) => plans.forCall(callSid)?.persona,
     get pending() {
       return plans.pending;
     },

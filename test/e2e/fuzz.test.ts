@@ -251,7 +251,8 @@ beforeAll(async () => {
   // Installed before the server starts, so its token store reads the shifted clock too.
   jest.spyOn(Date, 'now').mockImplementation(() => realDateNow() + dateOffset);
   agent = await TestAgent.start(
-    { MAX_CONCURRENT_CALLS: '10000', AGENT_GREETING: 'Welcome, thank you for calling.' },
+    // No model session opens at the webhook here: the test counts those the streams open, which must be none.
+    { MAX_CONCURRENT_CALLS: '10000', AGENT_GREETING: 'Welcome, thank you for calling.', EARLY_MODEL_SESSION: 'false' },
     { reply: (i) => (i === 0 ? { ...GREETING } : { ...ANSWER }) },
   );
   const rng = seededRandom(SEED);

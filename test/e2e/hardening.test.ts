@@ -269,4 +269,25 @@ describe('hardening (real server, simulated Twilio, fake model)', () => {
     expect(local).toBeLessThanOrEqual(150);
     expect(modelOnly).toBeGreaterThan(300);
   }, 30_000);
+
+  it('greets sooner when the model session opens while the phone rings', async () => {
+    // A realistic setup: the model takes 300 ms to connect and 200 ms to apply the settings; Twilio takes
+    // 400 ms from the webhook's answer to the stream.
+    const slowModel = { faults: () => ({ acceptDelayMs: 300, sessionUpdateDelayMs: 200 }), reply: () => ({ text: 'Hello!', toneHz: 440, durationMs: 800 }) };
+    const firstGreetingFrame = async (early: string) => {
+      const started = await TestAgent.start({ AGENT_GREETING: 'Hello!', EARLY_MODEL_SESSION: early }, slowModel);
+      try {
+        const call = await started.dial({ answerDelayMs: 400 });
+        const streamStartedAt = performance.now();
+        await call.waitFor(() => call.playbackStartedAt.length > 0, 5000, 'greeting');
+        return call.playbackStartedAt[0] - streamStartedAt;
+      } finally {
+        await started.stop();
+      }
+    };
+    const withEarly = await firstGreetingFrame('true');
+    const without = await firstGreetingFrame('false');
+    console.log(`stream start → first greeting frame: ${withEarly.toFixed(0)} ms with the early session, ${without.toFixed(0)} ms without`);
+    expect(without - withEarly).toBeGreaterThan(250);
+  }, 30_000);
 });
