@@ -1,0 +1,68 @@
+/**
+ * `npm run load`: many simulated Twilio calls through a real server process, against an offline fake of the
+ * OpenAI Realtime API, next to a minimal forwarding bridge measured the same way in the same run. Prints
+ * what the bridge costs per call (CPU, memory) and what it adds to the conversation (latency each way,
+ * barge-in timing, truncation accuracy). Benchmarks print; they never fail on timing. See docs/load.md.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs, USAGE, type LoadOptions } from './load/args';
+import { runMode, type ModeResult } from './load/run';
+import { formatTable, withRatios, type Machine } from './load/table';
+
+export interface LoadReport {
+  machine: Machine;
+  command: string;
+  startedAt: string;
+  options: LoadOptions;
+  results: ModeResult[];
+}
+
+export function machine(): Machine {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown CPU',
+    cores: cpus.length,
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    memoryGB: os.totalmem() / 2 ** 30,
+  };
+}
+
+/** Runs every mode asked for, one after the other, each with its own fake and bridge process. */
+export async function runLoad(options: LoadOptions, command: string, log: (line: string) => void): Promise<LoadReport> {
+  const startedAt = new Date().toISOString();
+  const results: ModeResult[] = [];
+  for (const mode of options.modes) results.push(await runMode(mode, options, log));
+  return { machine: machine(), command, startedAt, options, results: withRatios(results) };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options: LoadOptions;
+  try {
+    options = parseArgs(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (options.seconds < 8) process.stderr.write(`note: a call's scripted part takes about 6 s; with --seconds ${options.seconds} there is little or no steady part\n`);
+  const command = argv.join(' ');
+  const report = await runLoad(options, command, (line) => process.stderr.write(`${line}\n`));
+  process.stdout.write(`${formatTable(report.results, report.machine, command)}\n`);
+  if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err) => {
+      process.stderr.write(`load run failed: ${(err as Error).stack ?? err}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,127 @@
+/** The command line of `npm run load`. Pure: argv in, options (or an error naming the problem) out. */
+
+export const PRODUCT_MODES = ['pcm16', 'hybrid', 'passthrough'] as const;
+export type Mode = (typeof PRODUCT_MODES)[number] | 'baseline';
+
+export interface LoadOptions {
+  calls: number;
+  /** How long each call stays on, from the moment it connects. */
+  seconds: number;
+  /** In the order they run; the baseline first when it runs. */
+  modes: Mode[];
+  /** Calls being dialled at the same time while ramping up. */
+  concurrency: number;
+  /** Where to write the results as JSON. */
+  json: string | undefined;
+  /** How the server runs: from source through tsx, or the build in dist/ (`npm run build` first). */
+  server: 'tsx' | 'dist';
+  /** Extra environment for the server under test, e.g. LOCAL_BARGE_IN=false. */
+  env: Record<string, string>;
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run load -- [options]
+
+Drives simulated Twilio calls through a real server process (on 127.0.0.1, against an offline fake of the
+OpenAI Realtime API) and prints what the bridge costs: CPU, memory, added latency, barge-in timing.
+
+  --calls N          simultaneous calls (default 20)
+  --seconds S        how long each call stays on, from when it connects (default 20; the scripted part of a
+                     call takes about 6 s, the rest is the steady part that CPU and memory are measured over)
+  --mode M           pcm16 | hybrid | passthrough | baseline | all (default all); a comma list works too.
+                     The baseline bridge runs first unless --no-baseline
+  --no-baseline      do not run the baseline bridge (no ratios then)
+  --concurrency N    calls dialled at once while ramping up (default 1: one after another, which pairs every
+                     call with its model session exactly; above 1 they are paired by when the caller spoke)
+  --json FILE        also write the results as JSON
+  --server tsx|dist  run the server from source with tsx (default) or dist/main.js (npm run build first)
+  --env KEY=VALUE    extra setting for the server under test (repeatable), e.g. --env LOCAL_BARGE_IN=false
+  --help             this text
+`;
+
+const MAX_CALLS = 2000;
+const MAX_SECONDS = 3000;
+
+export function parseArgs(argv: readonly string[]): LoadOptions {
+  const options: LoadOptions = {
+    calls: 20,
+    seconds: 20,
+    modes: [],
+    concurrency: 1,
+    json: undefined,
+    server: 'tsx',
+    env: {},
+    help: false,
+  };
+  let modeArg = 'all';
+  let baseline = true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--calls':
+        options.calls = integer(flag, value(), 1, MAX_CALLS);
+        break;
+      case '--seconds':
+        options.seconds = integer(flag, value(), 1, MAX_SECONDS);
+        break;
+      case '--concurrency':
+        options.concurrency = integer(flag, value(), 1, MAX_CALLS);
+        break;
+      case '--mode':
+        modeArg = value();
+        break;
+      case '--no-baseline':
+        baseline = false;
+        break;
+      case '--json':
+        options.json = value();
+        break;
+      case '--server': {
+        const v = value();
+        if (v !== 'tsx' && v !== 'dist') throw new Error(`--server must be tsx or dist, got ${v}`);
+        options.server = v;
+        break;
+      }
+      case '--env': {
+        const v = value();
+        const eq = v.indexOf('=');
+        if (eq <= 0) throw new Error(`--env takes KEY=VALUE, got ${v}`);
+        options.env[v.slice(0, eq)] = v.slice(eq + 1);
+        break;
+      }
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      default:
+        throw new Error(`unknown argument ${arg}`);
+    }
+  }
+  options.modes = modesFrom(modeArg, baseline);
+  return options;
+}
+
+function modesFrom(arg: string, baseline: boolean): Mode[] {
+  const asked = new Set<Mode>();
+  for (const part of arg.split(',').map((p) => p.trim()).filter(Boolean)) {
+    if (part === 'all') PRODUCT_MODES.forEach((m) => asked.add(m));
+    else if (part === 'baseline' || (PRODUCT_MODES as readonly string[]).includes(part)) asked.add(part as Mode);
+    else throw new Error(`--mode must be pcm16, hybrid, passthrough, baseline or all, got ${part}`);
+  }
+  if (asked.size === 0) throw new Error('--mode needs at least one mode');
+  const product = PRODUCT_MODES.filter((m) => asked.has(m));
+  return asked.has('baseline') || (baseline && product.length > 0) ? ['baseline', ...product] : product;
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  if (!/^\d+$/.test(text)) throw new Error(`${flag} must be a whole number, got ${text}`);
+  const n = Number(text);
+  if (n < min || n > max) throw new Error(`${flag} must be within ${min}–${max}, got ${n}`);
+  return n;
+}

@@ -1,0 +1,665 @@
+/**
+ * One load run of one bridge: the fake Realtime server and the simulated callers in this process, the bridge
+ * under test (the real server, or the baseline) in a child process on 127.0.0.1, measured from outside.
+ *
+ * Every call: dial, hear TALK_AFTER_HEARD_MS of the greeting, say the caller-hello phrase over it (a barge-in:
+ * the bridge clears the line and truncates the greeting), hear the one reply, stay on in silence until
+ * `seconds` after connecting, hang up. CPU, memory and the caller → model latency are measured over the
+ * steady part, when every call is up and quiet (the caller's silence still streams at 50 frames a second).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { mulaw } from 'alawmulaw';
+import type WebSocket from 'ws';
+import { FakeRealtimeServer, type FakeSession, type ReplySpec } from '../../test/support/fakeRealtime';
+import { loadFixture } from '../../test/support/fixtures';
+import { SimulatedCall } from '../../test/support/twilioSimulator';
+import type { LoadOptions, Mode } from './args';
+import { base64Bytes, heardBefore, inboundLatencies, minimumLag, outboundLatencies, type DeltaSent, type MediaReceived } from './match';
+import { sampleProcess, type ProcSample } from './proc';
+import { median, summarize, type Summary } from './stats';
+
+const ROOT = path.join(__dirname, '..', '..');
+/** Only signed over, never contacted (.invalid never resolves). */
+const PUBLIC_URL = 'https://agent.load.invalid';
+const ACCOUNT_SID = `AC${'0'.repeat(32)}`;
+/** The fake's greeting and reply tones. The reply is shorter than the bridge's playback lead: none of it waits. */
+const GREETING: ReplySpec = { text: 'Hello, thanks for calling. How can I help you today?', toneHz: 440, durationMs: 1500 };
+const REPLY: ReplySpec = { text: 'Sure, I can help you with that.', toneHz: 660, durationMs: 800 };
+/** The fake model speaks this many times faster than real time (as the tests' default). */
+const SPEEDUP = 4;
+/** The caller starts talking once it has heard this much of the greeting. */
+export const TALK_AFTER_HEARD_MS = 400;
+/** The product hands at most this much audio ahead of playback to Twilio; later audio waits on playback. */
+const LEAD_MS = 1000;
+/** A resampling filter holds back a few samples of each delta until the next one: well under 5 ms. */
+const TOLERANCE_BYTES = 40;
+const MULAW_BYTES_PER_MS = 8;
+const FRAME_BYTES = 160;
+const SILENCE_PAYLOAD = Buffer.alloc(FRAME_BYTES, 0xff).toString('base64');
+/** A sample louder than this is the caller's voice, not silence run through a filter. */
+const LOUD_SAMPLE = 64;
+const STARTUP_TIMEOUT_MS = 60_000;
+const DIAL_SESSION_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 10_000;
+/** The event-loop sampling period; each sample is this plus the delay, so it is taken off. */
+const LOOP_RESOLUTION_MS = 10;
+
+export interface EventLoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface ModeResult {
+  mode: Mode;
+  calls: {
+    planned: number;
+    connected: number;
+    dialFailed: number;
+    /** Calls the bridge hung up on before the caller did. */
+    endedByServer: number;
+    /** Messages Twilio would have refused (31950/31951), over all calls. */
+    violations: number;
+    /** Calls in which the caller's speech over the greeting never cleared the line. */
+    noClear: number;
+    /** Calls that never heard the whole reply. */
+    noReply: number;
+    /** Calls not matched with their model session (no per-call numbers for them). */
+    unpaired: number;
+    pairing: 'dial order' | 'speech onset';
+    /** Sessions whose frame alignment contradicted the clock (left out of the caller → model numbers). */
+    misaligned: number;
+  };
+  /** The part of the run measured for CPU, memory, event-loop delay and caller → model latency. */
+  window: { seconds: number; quiet: boolean; activeCalls: number };
+  cpu: {
+    msPerCallSecond: number;
+    /** Server CPU time over wall time in the window: 1 = one core busy. */
+    coreFraction: number;
+    /** The same for the second before the first call. */
+    idleCoreFraction: number;
+    ratioToBaseline?: number;
+  };
+  rss: { idleMB: number; steadyMB: number; perCallKB: number };
+  /** ms from the simulated caller sending a frame to the fake receiving its append (steady window). */
+  callerToModel: Summary;
+  /** ms from the fake sending a delta to the caller receiving the media carrying its end (greeting and reply). */
+  modelToCaller: Summary;
+  /** ms from the fake sending speech_started to the caller receiving clear (negative: the bridge cleared first). */
+  clearAfterSpeechStarted: Summary;
+  /** ms from the caller's first spoken frame to the clear. */
+  clearAfterCallerSpoke: Summary;
+  /** The truncate's audio_end_ms minus what the caller had heard of the greeting at the clear. */
+  truncationError: Summary;
+  /** ms from starting to dial to the first agent audio the caller received. */
+  firstAudio: Summary;
+  serverEventLoop: EventLoopDelay | undefined;
+  /** The load process itself, over the same window: its lag inflates every latency above. */
+  harness: { coreFraction: number; eventLoop: EventLoopDelay };
+  server: { exitCode: number | null; signal: string | null; warnings: number; errors: number; messages: Array<{ level: string; message: string; count: number }> };
+  fake: { sessions: number; errors: Record<string, number>; oddAppends: number };
+  loadAverage: { before: number[]; after: number[] };
+}
+
+interface SessionRecord {
+  session: FakeSession;
+  /** When each one-frame append arrived. */
+  appendTimes: number[];
+  /** Appends that were not one 20 ms frame (silence filled in by the bridge): not counted. */
+  oddAppends: number;
+  firstLoudAppend: number;
+  firstLoudAt: number | undefined;
+  /** Assistant audio per item, in the order the items started. */
+  items: Map<string, DeltaSent[]>;
+  truncates: Array<{ itemId: string; audioEndMs: number; at: number }>;
+}
+
+interface CallRecord {
+  index: number;
+  dialStartedAt: number;
+  connectedAt: number | undefined;
+  dialError: string | undefined;
+  call: SimulatedCall | undefined;
+  /** When each media frame was sent. */
+  sendTimes: number[];
+  /** The first frame of the caller's phrase. */
+  phraseFrame: number;
+  quietAt: number | undefined;
+  serverClosedAt: number | undefined;
+  session: SessionRecord | undefined;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** Polls `predicate` every `everyMs` until it holds (true) or `deadline` passes (false). */
+async function until(predicate: () => boolean, everyMs: number, deadline: number): Promise<boolean> {
+  for (;;) {
+    if (predicate()) return true;
+    if (performance.now() >= deadline) return false;
+    await sleep(Math.min(everyMs, deadline - performance.now()));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function getJson(url: string): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, timeout: 2000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/** The bridge under test as a child process, with the event-loop probe preloaded and its output tallied. */
+class BridgeProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  private readonly tail: string[] = [];
+  private readonly tally = new Map<string, { level: string; message: string; count: number }>();
+  private probeSeq = 0;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv, cwd: string) {
+    this.child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    for (const stream of [this.child.stdout!, this.child.stderr!]) {
+      let partial = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => {
+        const lines = (partial + text).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) this.onLine(line);
+      });
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get output(): string {
+    return this.tail.join('\n');
+  }
+
+  get messages(): Array<{ level: string; message: string; count: number }> {
+    return [...this.tally.values()].sort((a, b) => b.count - a.count);
+  }
+
+  count(level: string): number {
+    return this.messages.filter((m) => m.level === level).reduce((n, m) => n + m.count, 0);
+  }
+
+  /** Asks the preloaded probe to reset or read its event-loop histogram; undefined if it does not answer. */
+  probe(what: 'reset' | 'read'): Promise<EventLoopDelay | undefined> {
+    const id = ++this.probeSeq;
+    return new Promise((resolve) => {
+      const done = (value: EventLoopDelay | undefined) => {
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        resolve(value);
+      };
+      const onMessage = (m: any) => {
+        if (m && m.loadProbe === what && m.id === id) done({ p50: m.p50, p99: m.p99, max: m.max, mean: m.mean });
+      };
+      const timer = setTimeout(() => done(undefined), 3000);
+      this.child.on('message', onMessage);
+      try {
+        this.child.send({ loadProbe: what, id });
+      } catch {
+        done(undefined);
+      }
+    });
+  }
+
+  /** SIGTERM (the server's graceful stop), then SIGKILL after STOP_TIMEOUT_MS; this child only, by its pid. */
+  async stop(): Promise<{ code: number | null; signal: string | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const result = await this.exited;
+    clearTimeout(timer);
+    return result;
+  }
+
+  private onLine(line: string): void {
+    if (!line.trim()) return;
+    this.tail.push(line);
+    if (this.tail.length > 200) this.tail.shift();
+    let level = 'stderr';
+    let message = line.trim().slice(0, 200);
+    if (line.startsWith('{')) {
+      try {
+        const entry = JSON.parse(line) as { level?: string; message?: string };
+        level = entry.level ?? 'info';
+        message = String(entry.message ?? '');
+      } catch {
+        // not a log line
+      }
+    } else if (/^\s+(Review calls|Talk to the agent|http)/.test(line) || line.trim() === '') {
+      return; // the sign-in banner
+    }
+    if (level !== 'warn' && level !== 'error' && level !== 'stderr') return;
+    const key = `${level}\0${message}`;
+    const entry = this.tally.get(key) ?? { level, message, count: 0 };
+    entry.count++;
+    this.tally.set(key, entry);
+  }
+}
+
+function bridgeArgs(mode: Mode, server: LoadOptions['server']): string[] {
+  const probe = ['--require', path.join(__dirname, 'eventLoopProbe.cjs')];
+  const tsx = ['--require', require.resolve('tsx/cjs')];
+  if (mode === 'baseline') return [...probe, ...tsx, path.join(__dirname, 'baseline.ts')];
+  if (server === 'dist') return [...probe, path.join(ROOT, 'dist', 'main.js')];
+  return [...probe, ...tsx, path.join(ROOT, 'src', 'main.ts')];
+}
+
+function loopDelayMs(ns: number): number {
+  return Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
+}
+
+function formatOf(format: unknown): string {
+  return (format as { type?: string } | undefined)?.type ?? 'audio/pcm';
+}
+
+/** Watches one model session: when each append arrived, the assistant audio it sent, the truncates it got. */
+function instrument(session: FakeSession): SessionRecord {
+  const rec: SessionRecord = { session, appendTimes: [], oddAppends: 0, firstLoudAppend: -1, firstLoudAt: undefined, items: new Map(), truncates: [] };
+  const ends = new Map<string, number>();
+  session.on('client-event', (event: any) => {
+    const now = performance.now();
+    if (event.type === 'input_audio_buffer.append') {
+      const pcm = formatOf(session.sessionConfig?.audio?.input?.format) === 'audio/pcm';
+      const bytes = base64Bytes(event.audio);
+      if (bytes !== (pcm ? FRAME_BYTES * 6 : FRAME_BYTES)) {
+        rec.oddAppends++;
+        return;
+      }
+      rec.appendTimes.push(now);
+      if (rec.firstLoudAppend < 0 && isLoud(event.audio, pcm)) {
+        rec.firstLoudAppend = rec.appendTimes.length - 1;
+        rec.firstLoudAt = now;
+      }
+    } else if (event.type === 'conversation.item.truncate') {
+      rec.truncates.push({ itemId: event.item_id, audioEndMs: event.audio_end_ms, at: now });
+    }
+  });
+  session.on('server-event', (event: any) => {
+    if (event.type !== 'response.output_audio.delta') return;
+    const now = performance.now();
+    const pcm = formatOf(session.sessionConfig?.audio?.output?.format) === 'audio/pcm';
+    const bytes = base64Bytes(event.delta);
+    const end = (ends.get(event.item_id) ?? 0) + (pcm ? bytes / 6 : bytes);
+    ends.set(event.item_id, end);
+    let deltas = rec.items.get(event.item_id);
+    if (!deltas) rec.items.set(event.item_id, (deltas = []));
+    deltas.push({ at: now, endBytes: end });
+  });
+  return rec;
+}
+
+function isLoud(b64: string, pcm: boolean): boolean {
+  const buf = Buffer.from(b64, 'base64');
+  const samples = pcm ? new Int16Array(buf.buffer, buf.byteOffset, buf.length >> 1) : mulaw.decode(new Uint8Array(buf));
+  for (let i = 0; i < samples.length; i++) if (Math.abs(samples[i]!) > LOUD_SAMPLE) return true;
+  return false;
+}
+
+/** The fake keeps every event and all input audio for tests to inspect; a long run must not. */
+function forgetHistory(session: FakeSession): void {
+  session.clientEvents.length = 0;
+  session.serverEvents.length = 0;
+  const kept = session as unknown as { pcm24kChunks?: unknown[]; pcm8kChunks?: unknown[] };
+  if (kept.pcm24kChunks) kept.pcm24kChunks.length = 0;
+  if (kept.pcm8kChunks) kept.pcm8kChunks.length = 0;
+}
+
+/** Records when each media frame leaves the simulated caller, and which one starts the phrase. */
+function watchFrames(call: SimulatedCall, rec: CallRecord): void {
+  const ws = (call as unknown as { ws?: WebSocket }).ws;
+  if (!ws || typeof ws.send !== 'function') throw new Error('the Twilio simulator no longer keeps its socket in `ws`: update scripts/load/run.ts');
+  // Frames sent before this point (none, normally: the media clock's first tick is a timer) have no time.
+  for (let i = 0; i < call.framesSent; i++) rec.sendTimes.push(NaN);
+  const send = ws.send.bind(ws) as (data: unknown, ...rest: unknown[]) => void;
+  (ws as unknown as { send: (data: unknown, ...rest: unknown[]) => void }).send = (data, ...rest) => {
+    if (typeof data === 'string' && data.startsWith('{"event":"media"')) {
+      rec.sendTimes.push(performance.now());
+      if (rec.phraseFrame < 0 && !data.includes(SILENCE_PAYLOAD)) rec.phraseFrame = rec.sendTimes.length - 1;
+    }
+    send(data, ...rest);
+  };
+}
+
+/** Media the caller received, in order, split at `t` (before, after). */
+function mediaSplit(call: SimulatedCall, t: number): [MediaReceived[], MediaReceived[]] {
+  const before: MediaReceived[] = [];
+  const after: MediaReceived[] = [];
+  for (const { at, message } of call.received) {
+    if (!message || message.event !== 'media') continue;
+    (at < t ? before : after).push({ at, bytes: base64Bytes(message.media.payload) });
+  }
+  return [before, after];
+}
+
+/** Runs `mode` under `calls` callers and measures it. `log` gets progress lines. */
+export async function runMode(mode: Mode, options: LoadOptions, log: (line: string) => void = () => {}): Promise<ModeResult> {
+  const { calls: planned, seconds, concurrency } = options;
+  const phrase = loadFixture('caller-hello.ulaw');
+  const loadBefore = os.loadavg();
+  const harnessLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  harnessLoop.enable();
+  const fake = await FakeRealtimeServer.start({ speedup: SPEEDUP, reply: (index) => ({ ...(index === 0 ? GREETING : REPLY) }) });
+  const dir = mkdtempSync(path.join(os.tmpdir(), `load-${mode}-`));
+  let bridge: BridgeProcess | undefined;
+  const records: CallRecord[] = [];
+  const sessions: SessionRecord[] = [];
+  let collecting = true;
+  const trimmer = setInterval(() => sessions.forEach((s) => forgetHistory(s.session)), 1000);
+  try {
+    const caFile = path.join(dir, 'fake-ca.pem');
+    writeFileSync(caFile, fake.ca);
+    const port = await freePort();
+    const authToken = randomBytes(16).toString('hex');
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      OPENAI_API_KEY: 'sk-load-test-0123456789',
+      OPENAI_BASE_URL: fake.baseURL,
+      NODE_EXTRA_CA_CERTS: caFile,
+      PUBLIC_URL,
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: authToken,
+      PORT: String(port),
+      DATABASE_PATH: path.join(dir, 'calls.db'),
+      MAX_CONCURRENT_CALLS: String(planned + 10),
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+      AUDIO_MODE: mode === 'baseline' ? 'passthrough' : mode,
+      ADMIN_TOKEN: randomBytes(16).toString('hex'),
+      // A call that listens in silence for the whole run must not be asked whether anyone is there, or timed out.
+      IDLE_TIMEOUT_SECONDS: String(Math.min(3600, seconds + 60)),
+      MAX_CALL_SECONDS: String(Math.max(1800, seconds + 120)),
+      ...options.env,
+    };
+    bridge = new BridgeProcess(bridgeArgs(mode, options.server), env, dir);
+    const serverUrl = `http://127.0.0.1:${port}`;
+    if (!(await waitHealthy(serverUrl, bridge))) throw new Error(`the ${mode} bridge did not start:\n${bridge.output}`);
+    log(`${mode}: bridge up (pid ${bridge.pid}), dialling ${planned} calls`);
+
+    // Every model session is watched from the moment it is accepted, in the order they arrive.
+    void (async () => {
+      while (collecting) {
+        const session = await fake.nextSession();
+        if (collecting) sessions.push(instrument(session));
+      }
+    })();
+
+    const idleFrom = sampleProcess(bridge.pid, performance.now());
+    await sleep(1000);
+    const idle = sampleProcess(bridge.pid, performance.now());
+    let pairing: ModeResult['calls']['pairing'] = concurrency === 1 ? 'dial order' : 'speech onset';
+    const scripts: Array<Promise<void>> = [];
+    let next = 0;
+    const dialer = async () => {
+      while (next < planned) {
+        const rec: CallRecord = {
+          index: next++,
+          dialStartedAt: performance.now(),
+          connectedAt: undefined,
+          dialError: undefined,
+          call: undefined,
+          sendTimes: [],
+          phraseFrame: -1,
+          quietAt: undefined,
+          serverClosedAt: undefined,
+          session: undefined,
+        };
+        records.push(rec);
+        const sessionsBefore = sessions.length;
+        try {
+          rec.call = await SimulatedCall.dial({ serverUrl, publicUrl: PUBLIC_URL, authToken, accountSid: ACCOUNT_SID });
+        } catch (err) {
+          rec.dialError = (err as Error).message;
+          continue;
+        }
+        rec.connectedAt = performance.now();
+        watchFrames(rec.call, rec);
+        void rec.call.closedByServer.then(({ at }) => (rec.serverClosedAt = at));
+        if (pairing === 'dial order') {
+          // One dial at a time: the next session the fake accepts is this call's.
+          const paired = await until(() => sessions.length > sessionsBefore, 5, performance.now() + DIAL_SESSION_TIMEOUT_MS);
+          if (paired && sessions.length === sessionsBefore + 1) rec.session = sessions[sessionsBefore];
+          else pairing = 'speech onset';
+        }
+        scripts.push(callScript(rec, rec.call, phrase, rec.connectedAt + seconds * 1000));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, planned) }, dialer));
+    const connected = records.filter((r) => r.connectedAt !== undefined);
+    log(`${mode}: ${connected.length}/${planned} connected in ${((performance.now() - records[0]!.dialStartedAt) / 1000).toFixed(1)} s`);
+    if (connected.length === 0) throw new Error(`no call connected to the ${mode} bridge: ${records[0]?.dialError ?? ''}`);
+
+    // The steady window: from every call being up and quiet (or, if they never all are, from the last dial),
+    // to just before the first call hangs up.
+    const rampEnd = { at: performance.now(), sample: sampleProcess(bridge.pid, performance.now()), cpu: process.cpuUsage() };
+    await bridge.probe('reset');
+    harnessLoop.reset();
+    const firstHangUp = Math.min(...connected.map((r) => r.connectedAt!)) + seconds * 1000;
+    const windowEnd = firstHangUp - 250;
+    const allQuiet = await until(() => connected.every((r) => r.quietAt !== undefined || r.serverClosedAt !== undefined), 50, windowEnd - 1500);
+    await sleep(Math.min(500, windowEnd - 1000 - performance.now()));
+    let start = rampEnd;
+    const quiet = allQuiet && windowEnd - performance.now() >= 1000;
+    if (quiet) {
+      start = { at: performance.now(), sample: sampleProcess(bridge.pid, performance.now()), cpu: process.cpuUsage() };
+      await bridge.probe('reset');
+      harnessLoop.reset();
+    }
+    log(`${mode}: measuring ${((windowEnd - start.at) / 1000).toFixed(1)} s${quiet ? '' : ' (not all calls quiet: the window covers their scripted part too)'}`);
+    const rssSamples: ProcSample[] = [];
+    while (performance.now() < windowEnd - 50) {
+      await sleep(Math.min(1000, windowEnd - performance.now()));
+      const s = sampleProcess(bridge.pid, performance.now());
+      if (s) rssSamples.push(s);
+    }
+    const end = { at: performance.now(), sample: sampleProcess(bridge.pid, performance.now()), cpu: process.cpuUsage(start.cpu) };
+    const serverEventLoop = await bridge.probe('read');
+    const harness = {
+      coreFraction: (end.cpu.user + end.cpu.system) / 1000 / (end.at - start.at),
+      eventLoop: {
+        p50: loopDelayMs(harnessLoop.percentile(50)),
+        p99: loopDelayMs(harnessLoop.percentile(99)),
+        max: loopDelayMs(harnessLoop.max),
+        mean: loopDelayMs(harnessLoop.mean),
+      },
+    };
+    await Promise.all(scripts);
+    log(`${mode}: all calls hung up`);
+    // The bridge should let go of every call once the callers hang up.
+    const drained = await waitDrained(serverUrl, performance.now() + 10_000);
+    if (!drained) log(`${mode}: the bridge still reports active calls 10 s after the last caller hung up`);
+    collecting = false;
+    const exit = await bridge.stop();
+
+    // ---- per call, with its model session ----
+    if (pairing === 'speech onset') pairByOnset(connected, sessions);
+    const inWindow = connected.filter((r) => r.serverClosedAt === undefined || r.serverClosedAt > end.at).length;
+    const callerToModel: number[] = [];
+    const modelToCaller: number[] = [];
+    const clearAfterSpeechStarted: number[] = [];
+    const clearAfterCallerSpoke: number[] = [];
+    const truncationError: number[] = [];
+    const firstAudio: number[] = [];
+    let misaligned = 0;
+    for (const rec of connected) {
+      const call = rec.call!;
+      const firstMedia = call.received.find((r) => r.message?.event === 'media');
+      if (firstMedia) firstAudio.push(firstMedia.at - rec.dialStartedAt);
+      const s = rec.session;
+      if (!s || rec.phraseFrame < 0) continue;
+      const spokeAt = rec.sendTimes[rec.phraseFrame]!;
+      if (s.firstLoudAppend >= 0) {
+        const offset = rec.phraseFrame - s.firstLoudAppend;
+        if (minimumLag(rec.sendTimes, s.appendTimes, offset) < 0) misaligned++;
+        else callerToModel.push(...inboundLatencies(rec.sendTimes, s.appendTimes, offset, start.at, end.at));
+      }
+      const phraseEnded = call.saidEndedAt[0] ?? Infinity;
+      const [greetingMedia, replyMedia] = mediaSplit(call, phraseEnded);
+      const items = [...s.items.values()];
+      for (const [deltas, media] of [[items[0], greetingMedia], [items[1], replyMedia]] as const) {
+        if (!deltas) continue;
+        const match = outboundLatencies(deltas, media, { maxOffsetBytes: LEAD_MS * MULAW_BYTES_PER_MS, toleranceBytes: TOLERANCE_BYTES });
+        modelToCaller.push(...match.latencies);
+      }
+      const clearAt = call.clears.find((t) => t >= spokeAt);
+      const speechStartedAt = s.session.speechStartedAt.find((t) => t >= spokeAt);
+      if (clearAt !== undefined) {
+        clearAfterCallerSpoke.push(clearAt - spokeAt);
+        if (speechStartedAt !== undefined) clearAfterSpeechStarted.push(clearAt - speechStartedAt);
+        const truncate = s.truncates.find((t) => t.at >= spokeAt);
+        if (truncate) truncationError.push(truncate.audioEndMs - heardBefore(call.playbackStartedAt, call.playbackStoppedAt, clearAt));
+      }
+    }
+
+    const windowSeconds = (end.at - start.at) / 1000;
+    const cpuMs = end.sample && start.sample ? end.sample.cpuMs - start.sample.cpuMs : NaN;
+    const steadyRss = median(rssSamples.filter((s) => s.at >= start.at).map((s) => s.rssBytes));
+    const fakeErrors: Record<string, number> = {};
+    for (const s of sessions) for (const e of s.session.errorsSent) fakeErrors[e.code] = (fakeErrors[e.code] ?? 0) + 1;
+    return {
+      mode,
+      calls: {
+        planned,
+        connected: connected.length,
+        dialFailed: records.filter((r) => r.dialError !== undefined).length,
+        endedByServer: connected.filter((r) => r.serverClosedAt !== undefined).length,
+        violations: connected.reduce((n, r) => n + r.call!.violations.length, 0),
+        noClear: connected.filter((r) => r.phraseFrame >= 0 && !r.call!.clears.some((t) => t >= r.sendTimes[r.phraseFrame]!)).length,
+        noReply: connected.filter((r) => r.quietAt === undefined).length,
+        unpaired: connected.filter((r) => !r.session).length,
+        pairing,
+        misaligned,
+      },
+      window: { seconds: windowSeconds, quiet, activeCalls: inWindow },
+      cpu: {
+        msPerCallSecond: cpuMs / (inWindow * windowSeconds),
+        coreFraction: cpuMs / (end.at - start.at),
+        idleCoreFraction: idle && idleFrom ? (idle.cpuMs - idleFrom.cpuMs) / (idle.at - idleFrom.at) : NaN,
+      },
+      rss: {
+        idleMB: (idle?.rssBytes ?? NaN) / 2 ** 20,
+        steadyMB: steadyRss / 2 ** 20,
+        perCallKB: (steadyRss - (idle?.rssBytes ?? NaN)) / 1024 / inWindow,
+      },
+      callerToModel: summarize(callerToModel),
+      modelToCaller: summarize(modelToCaller),
+      clearAfterSpeechStarted: summarize(clearAfterSpeechStarted),
+      clearAfterCallerSpoke: summarize(clearAfterCallerSpoke),
+      truncationError: summarize(truncationError),
+      firstAudio: summarize(firstAudio),
+      serverEventLoop,
+      harness,
+      server: { exitCode: exit.code, signal: exit.signal, warnings: bridge.count('warn'), errors: bridge.count('error') + bridge.count('stderr'), messages: bridge.messages.slice(0, 8) },
+      fake: { sessions: sessions.length, errors: fakeErrors, oddAppends: sessions.reduce((n, s) => n + s.oddAppends, 0) },
+      loadAverage: { before: loadBefore, after: os.loadavg() },
+    };
+  } finally {
+    collecting = false;
+    clearInterval(trimmer);
+    harnessLoop.disable();
+    for (const r of records) r.call?.close();
+    if (bridge) await bridge.stop();
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** One caller: hear some greeting, talk over it, hear the reply, stay on in silence, hang up at `hangUpAt`. */
+async function callScript(rec: CallRecord, call: SimulatedCall, phrase: Uint8Array, hangUpAt: number): Promise<void> {
+  const gone = () => rec.serverClosedAt !== undefined;
+  await until(() => call.playedMs() >= TALK_AFTER_HEARD_MS || gone(), 20, hangUpAt);
+  if (!gone() && performance.now() < hangUpAt) {
+    call.say(phrase);
+    let scanned = 0;
+    let replyBytes = 0;
+    const heardReply = () => {
+      const endedAt = call.saidEndedAt[0];
+      if (endedAt === undefined) return false;
+      for (; scanned < call.received.length; scanned++) {
+        const { at, message } = call.received[scanned]!;
+        if (at >= endedAt && message?.event === 'media') replyBytes += base64Bytes(message.media.payload);
+      }
+      return replyBytes >= REPLY.durationMs * MULAW_BYTES_PER_MS - TOLERANCE_BYTES && !call.isPlaying();
+    };
+    if (await until(() => heardReply() || gone(), 50, hangUpAt)) {
+      if (!gone()) rec.quietAt = performance.now();
+    }
+  }
+  await sleep(hangUpAt - performance.now());
+  if (!gone()) await call.hangUp();
+  call.close();
+}
+
+/** Without dial order to go by: each call takes the first free session whose caller audio turned loud after it spoke. */
+function pairByOnset(calls: CallRecord[], sessions: SessionRecord[]): void {
+  const free = sessions.filter((s) => s.firstLoudAt !== undefined).sort((a, b) => a.firstLoudAt! - b.firstLoudAt!);
+  const spoke = calls.filter((r) => r.phraseFrame >= 0).sort((a, b) => a.sendTimes[a.phraseFrame]! - b.sendTimes[b.phraseFrame]!);
+  for (const rec of calls) rec.session = undefined;
+  for (const rec of spoke) {
+    const at = rec.sendTimes[rec.phraseFrame]!;
+    const i = free.findIndex((s) => s.firstLoudAt! >= at);
+    if (i >= 0) rec.session = free.splice(i, 1)[0];
+  }
+}
+
+async function waitHealthy(url: string, bridge: BridgeProcess): Promise<boolean> {
+  const deadline = performance.now() + STARTUP_TIMEOUT_MS;
+  while (performance.now() < deadline && bridge.child.exitCode === null) {
+    try {
+      const health = await getJson(`${url}/health`);
+      if (health?.status === 'ok') return true;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  return false;
+}
+
+async function waitDrained(url: string, deadline: number): Promise<boolean> {
+  while (performance.now() < deadline) {
+    try {
+      const health = await getJson(`${url}/health`);
+      if (health?.activeCalls === 0) return true;
+    } catch {
+      return false;
+    }
+    await sleep(200);
+  }
+  return false;
+}

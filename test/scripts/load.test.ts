@@ -1,0 +1,234 @@
+/**
+ * `npm run load`: its pure parts (arguments, percentiles, /proc parsing, matching, the table) and one tiny run
+ * end to end. Nothing here depends on how fast the machine is: the run is checked for sane numbers only.
+ */
+import { runLoad } from '../../scripts/load';
+import { parseArgs, type LoadOptions } from '../../scripts/load/args';
+import { base64Bytes, heardBefore, inboundLatencies, minimumLag, outboundLatencies } from '../../scripts/load/match';
+import { parseProcStat, parseVmRssBytes } from '../../scripts/load/proc';
+import type { ModeResult } from '../../scripts/load/run';
+import { median, percentile, summarize } from '../../scripts/load/stats';
+import { formatTable, num, problems, withRatios, type Machine } from '../../scripts/load/table';
+
+describe('percentiles', () => {
+  it('interpolates between the closest ranks', () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
+    expect(percentile([1, 2, 3, 4], 0)).toBe(1);
+    expect(percentile([1, 2, 3, 4], 100)).toBe(4);
+    expect(percentile([10], 99)).toBe(10);
+    const hundredAndOne = Array.from({ length: 101 }, (_, i) => i);
+    expect(percentile(hundredAndOne, 99)).toBe(99);
+    expect(percentile([0, 10], 99)).toBeCloseTo(9.9, 10);
+  });
+
+  it('is NaN for no values and refuses a percentile outside 0–100', () => {
+    expect(percentile([], 50)).toBeNaN();
+    expect(() => percentile([1], 101)).toThrow(/0–100/);
+  });
+
+  it('summarizes any order, leaving out what is not a number', () => {
+    const s = summarize([5, 1, NaN, 3, Infinity, 2, 4]);
+    expect(s).toMatchObject({ n: 5, min: 1, p50: 3, max: 5, mean: 3 });
+    expect(summarize([]).n).toBe(0);
+    expect(summarize([]).p50).toBeNaN();
+    expect(median([3, 1, 2])).toBe(2);
+  });
+});
+
+describe('/proc parsing', () => {
+  it('reads utime, stime and threads from a stat line whose command has spaces and parentheses', () => {
+    const fields = ['S', '1', '4242', '4242', '0', '-1', '4194560', '9000', '0', '12', '0', '1234', '567', '0', '0', '20', '0', '11', '0', '8800', '1100000000', '25000'];
+    const stat = parseProcStat(`4242 (node (main) x) ${fields.join(' ')}\n`);
+    expect(stat).toEqual({ pid: 4242, comm: 'node (main) x', state: 'S', utime: 1234, stime: 567, threads: 11 });
+  });
+
+  it('refuses what is not a stat line', () => {
+    expect(() => parseProcStat('no parentheses here')).toThrow(/not a \/proc/);
+    expect(() => parseProcStat('1 (x) S 1 2')).toThrow(/too few fields/);
+  });
+
+  it('reads VmRSS in bytes', () => {
+    expect(parseVmRssBytes('Name:\tnode\nVmHWM:\t  90000 kB\nVmRSS:\t   81234 kB\nThreads:\t11\n')).toBe(81234 * 1024);
+    expect(() => parseVmRssBytes('Name:\tnode\n')).toThrow(/VmRSS/);
+  });
+});
+
+describe('arguments', () => {
+  it('has modest defaults: every mode, with the baseline first', () => {
+    expect(parseArgs([])).toEqual<LoadOptions>({
+      calls: 20,
+      seconds: 20,
+      modes: ['baseline', 'pcm16', 'hybrid', 'passthrough'],
+      concurrency: 1,
+      json: undefined,
+      server: 'tsx',
+      env: {},
+      help: false,
+    });
+  });
+
+  it('reads values after the flag or after =', () => {
+    const o = parseArgs(['--calls', '200', '--seconds=60', '--mode', 'hybrid', '--concurrency', '4', '--json', 'out.json', '--env', 'LOCAL_BARGE_IN=false', '--server', 'dist']);
+    expect(o).toMatchObject({ calls: 200, seconds: 60, modes: ['baseline', 'hybrid'], concurrency: 4, json: 'out.json', server: 'dist', env: { LOCAL_BARGE_IN: 'false' } });
+  });
+
+  it('runs the baseline unless told not to, and alone when asked', () => {
+    expect(parseArgs(['--mode', 'pcm16', '--no-baseline']).modes).toEqual(['pcm16']);
+    expect(parseArgs(['--mode', 'baseline']).modes).toEqual(['baseline']);
+    expect(parseArgs(['--mode', 'passthrough,pcm16']).modes).toEqual(['baseline', 'pcm16', 'passthrough']);
+    expect(parseArgs(['--help']).help).toBe(true);
+  });
+
+  it('names what is wrong', () => {
+    expect(() => parseArgs(['--calls', '0'])).toThrow(/--calls must be within/);
+    expect(() => parseArgs(['--calls', 'many'])).toThrow(/whole number/);
+    expect(() => parseArgs(['--seconds'])).toThrow(/--seconds needs a value/);
+    expect(() => parseArgs(['--mode', 'mp3'])).toThrow(/--mode must be/);
+    expect(() => parseArgs(['--env', 'NOEQUALS'])).toThrow(/KEY=VALUE/);
+    expect(() => parseArgs(['--server', 'bun'])).toThrow(/tsx or dist/);
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown argument --fast/);
+  });
+});
+
+describe('matching what was sent with what arrived', () => {
+  it('pairs append a with frame a + offset, within the window', () => {
+    const sent = [0, 20, 40, 60, 80, 100];
+    const appended = [41, 62, 83, 105]; // frames 2..5
+    expect(inboundLatencies(sent, appended, 2, 0, 1000)).toEqual([1, 2, 3, 5]);
+    expect(inboundLatencies(sent, appended, 2, 50, 90)).toEqual([2, 3]);
+    expect(minimumLag(sent, appended, 2)).toBe(1);
+    // One frame later is impossible: appends would arrive before their frames were sent.
+    expect(minimumLag(sent, appended, 3)).toBeLessThan(0);
+  });
+
+  it('times each delta to the media that carries its end, within the tolerance and the lead', () => {
+    const deltas = [
+      { at: 0, endBytes: 800 },
+      { at: 25, endBytes: 1600 },
+      { at: 50, endBytes: 2400 },
+      { at: 75, endBytes: 9600 }, // beyond the lead: left out
+    ];
+    // 40 ms chunks (320 bytes); the first delta's last chunk is 10 bytes short (a filter's delay).
+    const media = [
+      { at: 1, bytes: 320 },
+      { at: 1, bytes: 320 },
+      { at: 2, bytes: 150 },
+      { at: 27, bytes: 320 },
+      { at: 27, bytes: 320 },
+      { at: 28, bytes: 170 },
+    ];
+    const match = outboundLatencies(deltas, media, { maxOffsetBytes: 8000, toleranceBytes: 40 });
+    expect(match.latencies).toEqual([2, 3]);
+    expect(match.unmatched).toBe(1); // the third delta never reached the caller
+    expect(match.impossible).toBe(0);
+  });
+
+  it('adds up what the caller heard before a moment from the playback intervals', () => {
+    expect(heardBefore([100, 300], [200, 350], 330)).toBe(130);
+    expect(heardBefore([100], [], 160)).toBe(60);
+    expect(heardBefore([100], [200], 50)).toBe(0);
+  });
+
+  it('counts base64 bytes from the length', () => {
+    for (const n of [0, 1, 2, 3, 160, 961]) expect(base64Bytes(Buffer.alloc(n).toString('base64'))).toBe(n);
+  });
+});
+
+function fakeResult(mode: ModeResult['mode'], msPerCallSecond: number, overrides: Partial<ModeResult> = {}): ModeResult {
+  const s = summarize([1, 2, 3]);
+  const none = summarize([]);
+  return {
+    mode,
+    calls: { planned: 10, connected: 10, dialFailed: 0, endedByServer: 0, violations: 0, noClear: 0, noReply: 0, unpaired: 0, pairing: 'dial order', misaligned: 0 },
+    window: { seconds: 12.34, quiet: true, activeCalls: 10 },
+    cpu: { msPerCallSecond, coreFraction: 0.123, idleCoreFraction: 0.002 },
+    rss: { idleMB: 60, steadyMB: 70, perCallKB: 1024 },
+    callerToModel: s,
+    modelToCaller: s,
+    clearAfterSpeechStarted: s,
+    clearAfterCallerSpoke: s,
+    truncationError: mode === 'baseline' ? s : none,
+    firstAudio: s,
+    serverEventLoop: { p50: 0.1, p99: 2, max: 5, mean: 0.3 },
+    harness: { coreFraction: 0.2, eventLoop: { p50: 0, p99: 1, max: 3, mean: 0.2 } },
+    server: { exitCode: 0, signal: null, warnings: 0, errors: 0, messages: [] },
+    fake: { sessions: 10, errors: {}, oddAppends: 0 },
+    loadAverage: { before: [1, 1, 1], after: [1.5, 1, 1] },
+    ...overrides,
+  };
+}
+
+const MACHINE: Machine = { cpu: 'Test CPU', cores: 2, node: 'v20.0.0', os: 'Linux 6', memoryGB: 8 };
+
+describe('the table', () => {
+  it('puts each bridge in a column, with the CPU ratio against the baseline of the same run', () => {
+    const results = withRatios([fakeResult('baseline', 0.5), fakeResult('pcm16', 1.5)]);
+    expect(results[1]!.cpu.ratioToBaseline).toBeCloseTo(3, 10);
+    const text = formatTable(results, MACHINE, '--calls 10 --seconds 20');
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('npm run load -- --calls 10 --seconds 20');
+    expect(lines[1]).toBe('machine: Test CPU, 2 cores, 8 GB, Linux 6, node v20.0.0');
+    expect(lines[3]).toMatch(/^\s+baseline\s+pcm16$/);
+    expect(text).toMatch(/server CPU, ms per call-second\s+0\.500\s+1\.500/);
+    expect(text).toMatch(/× baseline\s+1\.00×\s+3\.00×/);
+    expect(text).toMatch(/steady window, s \(calls in it\)\s+12\.3 \(10\)/);
+    expect(text).toMatch(/truncation error p1\/p50\/p99, ms\s+1\.0 \/ 2\.0 \/ 3\.0\s+–/);
+    // Right-aligned columns: every row of the table ends in the same column.
+    const table = lines.slice(3, 3 + 18);
+    expect(new Set(table.map((l) => l.length)).size).toBe(1);
+  });
+
+  it('has no ratio without a baseline, and lists what went wrong under the table', () => {
+    const broken = fakeResult('hybrid', 1, {
+      calls: { planned: 10, connected: 9, dialFailed: 1, endedByServer: 2, violations: 0, noClear: 0, noReply: 0, unpaired: 0, pairing: 'dial order', misaligned: 0 },
+      window: { seconds: 3, quiet: false, activeCalls: 7 },
+      server: { exitCode: 1, signal: null, warnings: 3, errors: 0, messages: [{ level: 'warn', message: 'model error', count: 3 }] },
+    });
+    const [result] = withRatios([broken]);
+    expect(result!.cpu.ratioToBaseline).toBeUndefined();
+    expect(problems(result!)).toEqual([
+      '1 calls failed to connect',
+      '2 calls were hung up by the bridge before the caller',
+      'no quiet steady part: the window includes the scripted part of the calls (make --seconds longer)',
+      'the bridge exited with 1',
+      'bridge warn: model error (×3)',
+    ]);
+    const text = formatTable([result!], MACHINE, '');
+    expect(text).toContain('3.0* (7)');
+    expect(text).toContain('hybrid: 2 calls were hung up by the bridge before the caller');
+    expect(num(NaN)).toBe('–');
+    expect(num(undefined)).toBe('–');
+  });
+});
+
+describe('a tiny run, end to end', () => {
+  it('puts two calls through the real server and measures every column', async () => {
+    const options = parseArgs(['--calls', '2', '--seconds', '8', '--mode', 'pcm16', '--no-baseline']);
+    const report = await runLoad(options, 'test', () => {});
+    const [r] = report.results;
+    expect(r!.mode).toBe('pcm16');
+    expect(r!.calls).toMatchObject({ planned: 2, connected: 2, dialFailed: 0, endedByServer: 0, violations: 0, noClear: 0, noReply: 0, unpaired: 0, misaligned: 0 });
+    expect(r!.server.exitCode).toBe(0);
+    expect(r!.server.errors).toBe(0);
+    expect(r!.window.seconds).toBeGreaterThan(0);
+    expect(r!.window.activeCalls).toBe(2);
+    expect(r!.cpu.msPerCallSecond).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(r!.cpu.msPerCallSecond)).toBe(true);
+    expect(r!.rss.idleMB).toBeGreaterThan(10);
+    expect(r!.rss.steadyMB).toBeGreaterThan(10);
+    // Every frame in the window, each way: latencies are real durations, never negative.
+    expect(r!.callerToModel.n).toBeGreaterThan(50);
+    expect(r!.callerToModel.min).toBeGreaterThanOrEqual(0);
+    expect(r!.modelToCaller.n).toBeGreaterThan(10);
+    expect(r!.modelToCaller.min).toBeGreaterThanOrEqual(0);
+    expect(r!.clearAfterCallerSpoke.n).toBe(2);
+    expect(r!.clearAfterSpeechStarted.n).toBe(2);
+    expect(r!.truncationError.n).toBe(2);
+    expect(Number.isFinite(r!.truncationError.p50)).toBe(true);
+    expect(r!.serverEventLoop).toBeDefined();
+    expect(report.machine.cores).toBeGreaterThan(0);
+    const text = formatTable(report.results, report.machine, 'test');
+    expect(text).toContain('pcm16');
+    expect(text).not.toContain('NaN');
+  }, 40_000);
+});
