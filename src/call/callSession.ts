@@ -445,7 +445,8 @@ export class CallSession implements LineEvents {
     this.speech.callerStartedSpeaking();
     this.transcript.callerStartedSpeaking(itemId, Date.now());
     if (this.activeResponseId) this.playback.drop(this.activeResponseId);
-    if (!this.playback.isPlaying) return;
+    // A local pause with nothing left to play has nothing to cut, and must not hold back the next reply.
+    if (!this.playback.isPlaying) return this.playback.resume();
     const truncations = this.playback.interrupt();
     this.model.agentAudioCut();
     for (const t of truncations) this.truncate(t.itemId, t.audioEndMs);

@@ -269,6 +269,21 @@ describe('a call (policy on fake seams)', () => {
       expect(line.clears).toBe(0);
     });
 
+    it('does not hold back the next reply when the pause it confirms had nothing left to play', () => {
+      const { line, model } = readyCall({ LOCAL_BARGE_IN: 'true' });
+      model.reply('r1', 'a', 80);
+      advance(40);
+      line.playChunks(1); // the last chunk's echo is lost: the line still seems to be playing it
+      advance(500);
+      line.talk(60, 5000, -20, advance);
+      expect(line.clears).toBe(1);
+      model.on.callerStartedSpeaking('u1');
+      model.on.callerStoppedSpeaking();
+      const sentBefore = line.sentMs;
+      model.reply('r2', 'b', 400);
+      expect(line.sentMs - sentBefore).toBe(400);
+    });
+
     it('can be switched off', () => {
       const { line, model } = readyCall({ LOCAL_BARGE_IN: 'false' });
       model.on.responseStarted('r1');
