@@ -85,6 +85,8 @@ const TransferDirectorySchema = z
 
 const EnvSchema = z.object({
   PORT: integer(3000, 0, 65535),
+  // Unset: /metrics is on PORT behind the admin token.
+  METRICS_PORT: optionalText.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
   PUBLIC_URL: httpsUrl,
   TWILIO_ACCOUNT_SID: optionalText.pipe(
     z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must look like AC followed by 32 hex characters').optional(),
@@ -201,6 +203,8 @@ export type TurnDetection =
 
 export interface Config {
   port: number;
+  /** /metrics without a token on this port of 127.0.0.1; undefined: on `port`, behind the admin token. */
+  metricsPort: number | undefined;
   /** Twilio is enabled only when all three are set; otherwise Twilio calls are refused. */
   twilio: { publicUrl: string; accountSid: string; authToken: string; skipSignatureCheck: boolean } | undefined;
   openai: { apiKey: string; baseURL: string | undefined; model: string };
@@ -313,6 +317,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.VAD_EAGERNESS && e.TURN_DETECTION !== 'semantic_vad') {
     problems.push('VAD_EAGERNESS works only with TURN_DETECTION=semantic_vad: unset one of them');
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
+    problems.push('METRICS_PORT must differ from PORT: unset it to serve /metrics on PORT behind the admin token');
+  }
   const prices = readJsonFile('PRICES_FILE', e.PRICES_FILE, PricesSchema, problems) ?? {};
   const directory =
     readJsonFile('TRANSFER_DIRECTORY_FILE', e.TRANSFER_DIRECTORY_FILE, TransferDirectorySchema, problems) ?? {};
@@ -320,6 +327,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   return {
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     twilio:
       missingTwilio.length === 0
         ? {
