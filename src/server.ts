@@ -8,6 +8,7 @@ import { CallSession, type CallEvent, type CallRecorder } from './call';
 import type { Config, Persona } from './config';
 import { errorHandler } from './httpErrors';
 import { personalLevel, type Logger } from './log';
+import { AgentMetrics, metricsRoute, ReadinessProbe } from './metrics';
 import type { Outbound } from './outbound';
 import { EarlyConversations, OpenAIConversation, openRealtime, phoneSession, type RealtimeSocketOptions } from './realtime';
 import {
@@ -48,11 +49,18 @@ export interface ServerDeps {
   outbound?: Outbound;
   /** The tickets the softphone page hands out: with them, /phone/stream takes calls from browsers. */
   softphone?: SoftphoneTickets;
+  /** Where every call is counted; by default a registry of this server's own, without the process's metrics. */
+  metrics?: AgentMetrics;
+  /** With it, GET /metrics is served on this server behind this token; without it, not on this server. */
+  metricsToken?: string;
+  /** For /ready: whether the store answers a cheap query. Unset: the store is not checked. */
+  storeReady?: () => Promise<boolean>;
 }
 
 export interface AgentServer {
   readonly http: http.Server;
   readonly activeCalls: ReadonlySet<CallSession>;
+  readonly metrics: AgentMetrics;
   listen(port: number, host?: string): Promise<AddressInfo>;
   /** Stops taking calls, lets active ones finish for up to `timeoutMs`, then ends the rest and closes. */
   drain(timeoutMs: number): Promise<void>;
@@ -76,7 +84,7 @@ const BUSY_MESSAGE = 'Sorry, all of our lines are busy right now. Please call ag
 const CLOSED_MESSAGE = 'Sorry, we are not taking calls at the moment. Please call again shortly. Goodbye.';
 
 /** The HTTP and websocket surface: routes only, no call logic. */
-export function createServer({ config, log, realtimeSocketOptions, record, review, tools, note, softphone, outbound }: ServerDeps): AgentServer {
+export function createServer({ config, log, realtimeSocketOptions, record, review, tools, note, softphone, outbound, ...deps }: ServerDeps): AgentServer {
   const app = express();
   const server = http.createServer(app);
   const wsInstance = expressWs(app, server, { wsOptions: { maxPayload: MAX_FRAME_BYTES } });
@@ -89,6 +97,9 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
   const twilio = config.twilio;
   const sessionTools = tools ? toolsForSession(tools) : [];
   let draining = false;
+  const metrics = deps.metrics ?? new AgentMetrics({ model: config.openai.model, prices: config.store.prices });
+  metrics.countActiveCalls(() => activeCalls.size);
+  const readiness = new ReadinessProbe({ store: deps.storeReady, modelKey: config.openai.apiKey !== '', log });
 
   if (twilio?.skipSignatureCheck) {
     log.warn('!!! TWILIO_SKIP_SIGNATURE_CHECK is on: anyone who finds this server can place calls on your OpenAI key. Local development only. !!!');
@@ -115,6 +126,14 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
   app.get('/health', (_req, res) => {
     res.status(draining ? 503 : 200).json({ status: draining ? 'draining' : 'ok', activeCalls: activeCalls.size });
   });
+
+  // Whether to send this instance calls: not draining, the store answers, the model key is configured.
+  app.get('/ready', async (_req, res) => {
+    const { ready, checks, failed } = await readiness.check(draining);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks, failed });
+  });
+
+  if (deps.metricsToken) app.use(metricsRoute(metrics, deps.metricsToken, log));
 
   /** A Twilio webhook: form body, signature checked over the URL Twilio used (not the one Express sees behind a proxy). */
   const twilioWebhook =
@@ -218,7 +237,8 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
         conversation.listen(events);
         return conversation;
       },
-      record: recordCall,
+      // Metrics see exactly what the call's record sees.
+      record: (start) => metrics.recorder(start, recordCall?.(start)),
       personaFor: (start) => personaOf(start.callSid),
       apologyAudio,
       tools,
@@ -308,6 +328,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
   return {
     http: server,
     activeCalls,
+    metrics,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
