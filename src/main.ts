@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { storeRecorder } from './call/storeRecorder';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
+import { AgentMetrics, serveMetrics } from './metrics';
 import { createOutbound, twilioRest } from './outbound';
 import { describePersona } from './persona';
 import { shutdownWarnings } from './realtime/models';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
 
   const outbound = createOutbound({ config, log, store, rest: config.twilio && twilioRest(config.twilio) });
   const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor }, log);
+  const metrics = new AgentMetrics({ model: config.openai.model, prices: config.store.prices, processMetrics: true });
   const softphone = new SoftphoneTickets();
   const server = createServer({
     config,
@@ -51,9 +53,21 @@ async function main(): Promise<void> {
     softphone,
     outbound,
     tools,
+    metrics,
+    // With METRICS_PORT, /metrics is served there instead, without a token.
+    metricsToken: config.metricsPort === undefined ? adminToken : undefined,
+    // The cheapest query the store has; Promise.resolve takes a store that answers at once or later.
+    storeReady: async () => {
+      await Promise.resolve(store.list({ limit: 1 }));
+      return true;
+    },
     note: (callSid, event) => store.addEvent(callSid, { at: Date.now(), ...event }),
   });
   const address = await server.listen(config.port);
+  const metricsServer = config.metricsPort === undefined ? undefined : await serveMetrics(metrics, config.metricsPort);
+  log.info('metrics', metricsServer
+    ? { url: `http://127.0.0.1:${metricsServer.address.port}/metrics`, auth: 'none: this machine only' }
+    : { url: `http://localhost:${address.port}/metrics`, auth: 'Authorization: Bearer <ADMIN_TOKEN>' });
 
   log.info('phone agent listening', { port: address.port, model: config.openai.model, audioMode: config.audioMode });
   log.info('persona', describePersona(config));
@@ -72,6 +86,7 @@ async function main(): Promise<void> {
       drainTimeoutMs: config.limits.drainTimeoutMs,
     });
     await server.drain(config.limits.drainTimeoutMs);
+    await metricsServer?.close();
     stopRetention();
     await record.settled();
     store.shutdown();
