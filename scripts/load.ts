@@ -6,16 +6,21 @@
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { parseArgs, USAGE, type LoadOptions } from './load/args';
+import { parseArgs, USAGE, type LoadOptions, type Mode } from './load/args';
 import { runMode, type ModeResult } from './load/run';
+import { snapshot, workingTree } from './load/source';
 import { formatTable, withRatios, type Machine } from './load/table';
 
 export interface LoadReport {
   machine: Machine;
+  /** The code the server ran. */
+  code: string;
   command: string;
   startedAt: string;
   options: LoadOptions;
   results: ModeResult[];
+  /** Modes that could not be measured, and why. */
+  failures: Array<{ mode: Mode; error: string }>;
 }
 
 export function machine(): Machine {
@@ -32,9 +37,24 @@ export function machine(): Machine {
 /** Runs every mode asked for, one after the other, each with its own fake and bridge process. */
 export async function runLoad(options: LoadOptions, command: string, log: (line: string) => void): Promise<LoadReport> {
   const startedAt = new Date().toISOString();
+  const source = options.ref === undefined ? workingTree() : snapshot(options.ref);
   const results: ModeResult[] = [];
-  for (const mode of options.modes) results.push(await runMode(mode, options, log));
-  return { machine: machine(), command, startedAt, options, results: withRatios(results) };
+  const failures: LoadReport['failures'] = [];
+  try {
+    for (const mode of options.modes) {
+      try {
+        results.push(await runMode(mode, options, source.root, log));
+      } catch (err) {
+        // The other bridges are still worth measuring.
+        const error = (err as Error).message;
+        failures.push({ mode, error });
+        log(`${mode}: not measured: ${error}`);
+      }
+    }
+  } finally {
+    source.cleanup();
+  }
+  return { machine: machine(), code: source.code, command, startedAt, options, results: withRatios(results), failures };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -52,9 +72,10 @@ export async function main(argv: string[]): Promise<number> {
   if (options.seconds < 8) process.stderr.write(`note: a call's scripted part takes about 6 s; with --seconds ${options.seconds} there is little or no steady part\n`);
   const command = argv.join(' ');
   const report = await runLoad(options, command, (line) => process.stderr.write(`${line}\n`));
-  process.stdout.write(`${formatTable(report.results, report.machine, command)}\n`);
+  const failed = report.failures.map((f) => `\n${f.mode}: NOT MEASURED: ${f.error}`).join('');
+  process.stdout.write(`${formatTable(report.results, report.machine, command, report.code)}${failed}\n`);
   if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
-  return 0;
+  return report.failures.length > 0 ? 1 : 0;
 }
 
 if (require.main === module) {

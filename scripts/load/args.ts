@@ -15,6 +15,8 @@ export interface LoadOptions {
   json: string | undefined;
   /** How the server runs: from source through tsx, or the build in dist/ (`npm run build` first). */
   server: 'tsx' | 'dist';
+  /** Run the server from this commit, unpacked on its own, instead of the working tree. */
+  ref: string | undefined;
   /** Extra environment for the server under test, e.g. LOCAL_BARGE_IN=false. */
   env: Record<string, string>;
   help: boolean;
@@ -35,6 +37,8 @@ OpenAI Realtime API) and prints what the bridge costs: CPU, memory, added latenc
                      call with its model session exactly; above 1 they are paired by when the caller spoke)
   --json FILE        also write the results as JSON
   --server tsx|dist  run the server from source with tsx (default) or dist/main.js (npm run build first)
+  --ref REF          run the server from commit REF (e.g. HEAD), unpacked into a temporary folder, instead of
+                     the working tree: edits in progress cannot change or break the run
   --env KEY=VALUE    extra setting for the server under test (repeatable), e.g. --env LOCAL_BARGE_IN=false
   --help             this text
 `;
@@ -50,6 +54,7 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
     concurrency: 1,
     json: undefined,
     server: 'tsx',
+    ref: undefined,
     env: {},
     help: false,
   };
@@ -88,6 +93,9 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
         options.server = v;
         break;
       }
+      case '--ref':
+        options.ref = value();
+        break;
       case '--env': {
         const v = value();
         const eq = v.indexOf('=');
@@ -104,6 +112,7 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
     }
   }
   options.modes = modesFrom(modeArg, baseline);
+  if (options.ref !== undefined && options.server === 'dist') throw new Error('--ref runs the server from source: it does not go with --server dist');
   return options;
 }
 

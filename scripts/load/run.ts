@@ -25,7 +25,6 @@ import { base64Bytes, heardBefore, inboundLatencies, minimumLag, outboundLatenci
 import { sampleProcess, type ProcSample } from './proc';
 import { median, summarize, type Summary } from './stats';
 
-const ROOT = path.join(__dirname, '..', '..');
 /** Only signed over, never contacted (.invalid never resolves). */
 const PUBLIC_URL = 'https://agent.load.invalid';
 const ACCOUNT_SID = `AC${'0'.repeat(32)}`;
@@ -271,12 +270,12 @@ class BridgeProcess {
   }
 }
 
-function bridgeArgs(mode: Mode, server: LoadOptions['server']): string[] {
+function bridgeArgs(mode: Mode, server: LoadOptions['server'], root: string): string[] {
   const probe = ['--require', path.join(__dirname, 'eventLoopProbe.cjs')];
   const tsx = ['--require', require.resolve('tsx/cjs')];
   if (mode === 'baseline') return [...probe, ...tsx, path.join(__dirname, 'baseline.ts')];
-  if (server === 'dist') return [...probe, path.join(ROOT, 'dist', 'main.js')];
-  return [...probe, ...tsx, path.join(ROOT, 'src', 'main.ts')];
+  if (server === 'dist') return [...probe, path.join(root, 'dist', 'main.js')];
+  return [...probe, ...tsx, path.join(root, 'src', 'main.ts')];
 }
 
 function loopDelayMs(ns: number): number {
@@ -366,8 +365,8 @@ function mediaSplit(call: SimulatedCall, t: number): [MediaReceived[], MediaRece
   return [before, after];
 }
 
-/** Runs `mode` under `calls` callers and measures it. `log` gets progress lines. */
-export async function runMode(mode: Mode, options: LoadOptions, log: (line: string) => void = () => {}): Promise<ModeResult> {
+/** Runs `mode` under `calls` callers, the server from the checkout at `root`, and measures it. `log` gets progress lines. */
+export async function runMode(mode: Mode, options: LoadOptions, root: string, log: (line: string) => void = () => {}): Promise<ModeResult> {
   const { calls: planned, seconds, concurrency } = options;
   const phrase = loadFixture('caller-hello.ulaw');
   const loadBefore = os.loadavg();
@@ -406,7 +405,7 @@ export async function runMode(mode: Mode, options: LoadOptions, log: (line: stri
       MAX_CALL_SECONDS: String(Math.max(1800, seconds + 120)),
       ...options.env,
     };
-    bridge = new BridgeProcess(bridgeArgs(mode, options.server), env, dir);
+    bridge = new BridgeProcess(bridgeArgs(mode, options.server, root), env, dir);
     const serverUrl = `http://127.0.0.1:${port}`;
     if (!(await waitHealthy(serverUrl, bridge))) throw new Error(`the ${mode} bridge did not start:\n${bridge.output}`);
     log(`${mode}: bridge up (pid ${bridge.pid}), dialling ${planned} calls`);

@@ -50,7 +50,7 @@ export function problems(r: ModeResult): string[] {
   return out;
 }
 
-export function formatTable(results: ModeResult[], machine: Machine, command: string): string {
+export function formatTable(results: ModeResult[], machine: Machine, command: string, code?: string): string {
   const rows: Array<[string, (r: ModeResult) => string]> = [
     ['calls connected / planned', (r) => `${r.calls.connected}/${r.calls.planned}`],
     ['steady window, s (calls in it)', (r) => `${num(r.window.seconds)}${r.window.quiet ? '' : '*'} (${r.window.activeCalls})`],
@@ -77,6 +77,7 @@ export function formatTable(results: ModeResult[], machine: Machine, command: st
   const out = [
     `npm run load -- ${command}`,
     `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB.toFixed(0)} GB, ${machine.os}, node ${machine.node}`,
+    ...(code ? [`code: ${code}`] : []),
     '',
     line(header),
     ...body.map(line),

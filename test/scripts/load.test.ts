@@ -62,6 +62,7 @@ describe('arguments', () => {
       concurrency: 1,
       json: undefined,
       server: 'tsx',
+      ref: undefined,
       env: {},
       help: false,
     });
@@ -70,6 +71,7 @@ describe('arguments', () => {
   it('reads values after the flag or after =', () => {
     const o = parseArgs(['--calls', '200', '--seconds=60', '--mode', 'hybrid', '--concurrency', '4', '--json', 'out.json', '--env', 'LOCAL_BARGE_IN=false', '--server', 'dist']);
     expect(o).toMatchObject({ calls: 200, seconds: 60, modes: ['baseline', 'hybrid'], concurrency: 4, json: 'out.json', server: 'dist', env: { LOCAL_BARGE_IN: 'false' } });
+    expect(parseArgs(['--ref', 'HEAD~1']).ref).toBe('HEAD~1');
   });
 
   it('runs the baseline unless told not to, and alone when asked', () => {
@@ -86,6 +88,7 @@ describe('arguments', () => {
     expect(() => parseArgs(['--mode', 'mp3'])).toThrow(/--mode must be/);
     expect(() => parseArgs(['--env', 'NOEQUALS'])).toThrow(/KEY=VALUE/);
     expect(() => parseArgs(['--server', 'bun'])).toThrow(/tsx or dist/);
+    expect(() => parseArgs(['--ref', 'HEAD', '--server', 'dist'])).toThrow(/--ref runs the server from source/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown argument --fast/);
   });
 });
@@ -164,17 +167,18 @@ describe('the table', () => {
   it('puts each bridge in a column, with the CPU ratio against the baseline of the same run', () => {
     const results = withRatios([fakeResult('baseline', 0.5), fakeResult('pcm16', 1.5)]);
     expect(results[1]!.cpu.ratioToBaseline).toBeCloseTo(3, 10);
-    const text = formatTable(results, MACHINE, '--calls 10 --seconds 20');
+    const text = formatTable(results, MACHINE, '--calls 10 --seconds 20', 'abc1234');
     const lines = text.split('\n');
     expect(lines[0]).toBe('npm run load -- --calls 10 --seconds 20');
     expect(lines[1]).toBe('machine: Test CPU, 2 cores, 8 GB, Linux 6, node v20.0.0');
-    expect(lines[3]).toMatch(/^\s+baseline\s+pcm16$/);
+    expect(lines[2]).toBe('code: abc1234');
+    expect(lines[4]).toMatch(/^\s+baseline\s+pcm16$/);
     expect(text).toMatch(/server CPU, ms per call-second\s+0\.500\s+1\.500/);
     expect(text).toMatch(/× baseline\s+1\.00×\s+3\.00×/);
     expect(text).toMatch(/steady window, s \(calls in it\)\s+12\.3 \(10\)/);
     expect(text).toMatch(/truncation error p1\/p50\/p99, ms\s+1\.0 \/ 2\.0 \/ 3\.0\s+–/);
     // Right-aligned columns: every row of the table ends in the same column.
-    const table = lines.slice(3, 3 + 18);
+    const table = lines.slice(4, 4 + 18);
     expect(new Set(table.map((l) => l.length)).size).toBe(1);
   });
 
@@ -205,6 +209,7 @@ describe('a tiny run, end to end', () => {
   it('puts two calls through the real server and measures every column', async () => {
     const options = parseArgs(['--calls', '2', '--seconds', '8', '--mode', 'pcm16', '--no-baseline']);
     const report = await runLoad(options, 'test', () => {});
+    expect(report.failures).toEqual([]);
     const [r] = report.results;
     expect(r!.mode).toBe('pcm16');
     expect(r!.calls).toMatchObject({ planned: 2, connected: 2, dialFailed: 0, endedByServer: 0, violations: 0, noClear: 0, noReply: 0, unpaired: 0, misaligned: 0 });
