@@ -44,8 +44,8 @@ export interface CliIo {
   now?: number;
 }
 
-/** Runs the CLI and returns the exit code: 0 ok, 1 not found or no database, 2 bad usage. */
-export function main(argv: string[], io: CliIo): number {
+/** Runs the CLI and resolves to the exit code: 0 ok, 1 not found or no database, 2 bad usage. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -95,7 +95,7 @@ export function main(argv: string[], io: CliIo): number {
   const store = openSqliteStore(databasePath);
   try {
     const style = { color: io.color ?? false, width: io.columns ?? 100 };
-    if (command === 'show') return show(store, rest[0], databasePath, values.json, style, io);
+    if (command === 'show') return await show(store, rest[0], databasePath, values.json, style, io);
 
     const { filter, problems } = parseCallFilter(
       {
@@ -114,26 +114,26 @@ export function main(argv: string[], io: CliIo): number {
       io.err(`${problems.join('\n')}\n`);
       return 2;
     }
-    const calls = store.list({ limit: 20, ...filter });
+    const calls = await store.list({ limit: 20, ...filter });
     io.out(values.json ? `${JSON.stringify({ calls }, null, 2)}\n` : renderCallListText(calls, style));
     return 0;
   } finally {
-    store.shutdown();
+    await store.shutdown();
   }
 }
 
-function show(
+async function show(
   store: CallStore,
   callSid: string,
   databasePath: string,
   json: boolean,
   style: { color: boolean; width: number },
   io: CliIo,
-): number {
+): Promise<number> {
   // The start of a SID is enough when only one call has it (they are long to type).
-  const similar = store.get(callSid) ? [] : store.list({ search: callSid, limit: 5 }).map((c) => c.callSid);
+  const similar = (await store.get(callSid)) ? [] : (await store.list({ search: callSid, limit: 5 })).map((c) => c.callSid);
   const byPrefix = similar.filter((sid) => sid.startsWith(callSid));
-  const call = store.get(byPrefix.length === 1 ? byPrefix[0] : callSid);
+  const call = await store.get(byPrefix.length === 1 ? byPrefix[0] : callSid);
   if (!call) {
     io.err(`No call ${callSid}.${similar.length ? ` Did you mean: ${similar.join(', ')}?` : ''}\n`);
     return 1;
@@ -149,11 +149,17 @@ function show(
 
 if (require.main === module) {
   if (existsSync('.env')) process.loadEnvFile('.env');
-  process.exitCode = main(process.argv.slice(2), {
+  main(process.argv.slice(2), {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     env: process.env,
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
     columns: process.stdout.columns,
-  });
+  }).then(
+    (code) => (process.exitCode = code),
+    (err: Error) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

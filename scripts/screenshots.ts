@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const review = await ReviewServer.start();
   const browser = await launchChromium({ width: 1200, height: 860, deviceScaleFactor: 2 });
   try {
-    const featured = seedDemoCalls(review.store, { now: NOW, recordingsDir: review.recordingsDir });
+    const featured = await seedDemoCalls(review.store, { now: NOW, recordingsDir: review.recordingsDir });
     mkdirSync(OUT_DIR, { recursive: true });
     const page = await browser.context.newPage();
 

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   log.info('tools offered to the agent', { tools: tools.definitions().map((tool) => tool.name) });
 
   const store = openSqliteStore(config.store.databasePath);
-  const abandoned = store.closeAbandoned(Date.now());
+  const abandoned = await store.closeAbandoned(Date.now());
   if (abandoned > 0) log.warn('closed calls left open by an earlier crash', { calls: abandoned });
   const recordingsDir = recordingsDirFor(config.store.databasePath);
   const stopRetention = scheduleRetention(store, config.store.retentionDays, recordingsDir, {
@@ -61,7 +61,8 @@ async function main(): Promise<void> {
       await Promise.resolve(store.list({ limit: 1 }));
       return true;
     },
-    note: (callSid, event) => store.addEvent(callSid, { at: Date.now(), ...event }),
+    note: (callSid, event) =>
+      void store.addEvent(callSid, { at: Date.now(), ...event }).catch((err: Error) => log.error('could not write to the call record', { callSid, error: err.message })),
   });
   const address = await server.listen(config.port);
   const metricsServer = config.metricsPort === undefined ? undefined : await serveMetrics(metrics, config.metricsPort);
@@ -87,9 +88,9 @@ async function main(): Promise<void> {
     });
     await server.drain(config.limits.drainTimeoutMs);
     await metricsServer?.close();
-    stopRetention();
+    await stopRetention();
     await record.settled();
-    store.shutdown();
+    await store.shutdown();
     log.info('stopped');
     await new Promise<void>((resolve) => {
       log.on('finish', resolve);

@@ -23,12 +23,15 @@ export interface RecordSettings {
   recordingsDir: string;
   /** The persona a call speaks as, when it is not the configured one (a call we placed may bring its own). */
   personaFor?: (callSid: string) => Persona | undefined;
+  /** This server instance, written on each call it records (several instances may share the records). */
+  instanceId?: string;
 }
 
 /**
- * Makes a recorder per call that writes to `store` as the call goes. A call's recording is completed after the
- * call ends: `settled()` resolves once every ended call's recording is complete and on its record, so await it
- * before closing the store.
+ * Makes a recorder per call that writes to `store` as the call goes, never waiting for a write: the store applies
+ * a call's writes in the order they were made. A call's recording is completed after the call ends: `settled()`
+ * resolves once every ended call's record is closed and its recording complete and on it, so await it before
+ * closing the store.
  */
 export function storeRecorder(store: CallStore, settings: RecordSettings, log: Logger) {
   try {
@@ -53,6 +56,7 @@ export function storeRecorder(store: CallStore, settings: RecordSettings, log: L
       voice: persona.voice,
       personaName: persona.name,
       audioMode: config.audioMode,
+      ...(settings.instanceId !== undefined ? { instanceId: settings.instanceId } : {}),
     };
     return new StoreCallRecorder(store, call, settings, log.child({ callSid: call.callSid }), finishing);
   };
@@ -63,8 +67,8 @@ export function storeRecorder(store: CallStore, settings: RecordSettings, log: L
 }
 
 /**
- * One call's record. A failing database must never hurt the call: every write is guarded and a failure is
- * logged (once per kind), and the call goes on.
+ * One call's record. A failing database must never hurt the call: no write is waited for, every failure is caught
+ * and logged (once per kind), and the call goes on.
  */
 class StoreCallRecorder implements CallRecorder {
   private readonly stats: CallStats = { bargeIns: 0, turnLatenciesMs: [], usage: emptyUsage(), costUsd: 0 };
@@ -78,7 +82,7 @@ class StoreCallRecorder implements CallRecorder {
     private readonly log: Logger,
     private readonly finishing: Set<Promise<void>>,
   ) {
-    this.safely('open', () => store.open(call));
+    void this.write('open', () => store.open(call));
     if (settings.config.store.recordCalls) {
       this.recording = new CallRecording(settings.recordingsDir, call.callSid, {
         maxMs: settings.config.limits.maxCallMs + 60_000,
@@ -88,11 +92,11 @@ class StoreCallRecorder implements CallRecorder {
   }
 
   turn(turn: Turn): void {
-    this.safely('turn', () => this.store.addTurn(this.call.callSid, turn));
+    void this.write('turn', () => this.store.addTurn(this.call.callSid, turn));
   }
 
   event(event: Omit<CallEvent, 'at'>): void {
-    this.safely('event', () => this.store.addEvent(this.call.callSid, { at: Date.now(), ...event }));
+    void this.write('event', () => this.store.addEvent(this.call.callSid, { at: Date.now(), ...event }));
   }
 
   bargeIn(truncations: Array<{ itemId: string; heardMs: number; sentMs: number }>): void {
@@ -135,15 +139,20 @@ class StoreCallRecorder implements CallRecorder {
     this.recording?.agentCleared(atMs);
   }
 
-  /** Closes the record at once, and again with the file name once the recording is complete. Never rejects. */
+  /**
+   * Closes the record at once, and again with the file name once the recording is complete. Resolves when both
+   * are done; never rejects.
+   */
   finish(reason: EndReason): Promise<void> {
     this.saveStats();
     const end = { endedAt: Date.now(), endReason: reason };
-    this.safely('close', () => this.store.close(this.call.callSid, end));
-    if (!this.recording) return Promise.resolve();
-    const done = this.recording.finish().then((recordingFile) => {
-      if (recordingFile) this.safely('close', () => this.store.close(this.call.callSid, { ...end, recordingFile }));
-    });
+    const closed = this.write('close', () => this.store.close(this.call.callSid, end));
+    const done = !this.recording
+      ? closed
+      : this.recording.finish().then(async (recordingFile) => {
+          if (recordingFile) await this.write('close', () => this.store.close(this.call.callSid, { ...end, recordingFile }));
+          await closed;
+        });
     this.finishing.add(done);
     void done.then(() => this.finishing.delete(done));
     return done;
@@ -151,15 +160,21 @@ class StoreCallRecorder implements CallRecorder {
 
   private saveStats(): void {
     this.stats.costUsd = estimateCostUsd(this.call.model, this.stats.usage, this.settings.config.store.prices);
-    this.safely('stats', () => this.store.updateStats(this.call.callSid, this.stats));
+    void this.write('stats', () => this.store.updateStats(this.call.callSid, this.stats));
   }
 
-  private safely(what: string, write: () => void): void {
+  /** Starts a write; the promise resolves when it is applied or has failed (and was logged), never rejects. */
+  private write(what: string, write: () => Promise<unknown>): Promise<void> {
+    let pending: Promise<unknown>;
     try {
-      write();
+      pending = write();
     } catch (err) {
-      this.failed(what, err as Error);
+      pending = Promise.reject(err);
     }
+    return pending.then(
+      () => undefined,
+      (err: unknown) => this.failed(what, err instanceof Error ? err : new Error(String(err))),
+    );
   }
 
   private failed(what: string, err: Error): void {

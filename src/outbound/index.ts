@@ -21,6 +21,8 @@ export interface OutboundDeps {
   now?: () => number;
   /** Persona files are looked up from here (the working directory). */
   cwd?: string;
+  /** This server instance, on the records of the calls it places. */
+  instanceId?: string;
 }
 
 /** Calls the agent places, and what Twilio reports about calls beyond their stream. */
@@ -35,13 +37,13 @@ export interface Outbound {
   readonly pending: number;
 }
 
-export function createOutbound({ config, log, rest, store, now = Date.now, cwd = process.cwd() }: OutboundDeps): Outbound {
+export function createOutbound({ config, log, rest, store, now = Date.now, cwd = process.cwd(), instanceId }: OutboundDeps): Outbound {
   const plans = new CallPlans(
     // A plan lasts as long as its call may: ringing, then the longest call, then Twilio's last callbacks.
     { connectTimeoutMs: config.outbound.connectTimeoutMs, keepMs: config.outbound.connectTimeoutMs + config.limits.maxCallMs + 60_000 },
     now,
   );
-  const records = new ProgressRecords(store, config, log, now);
+  const records = new ProgressRecords(store, config, log, now, instanceId);
   let surface: CallSurface | undefined;
 
   const api = express.Router();

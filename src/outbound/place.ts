@@ -95,7 +95,8 @@ export async function placeCall(deps: PlaceDeps, body: unknown): Promise<PlaceAn
     return failure;
   }
   plans.bind(plan.id, call.sid);
-  records.placed(plan, call.sid, {
+  // On record before the answer, so the call can be looked up as soon as its SID is known.
+  await records.placed(plan, call.sid, {
     persona: request.persona ?? persona.instructionsFrom,
     greeting: persona.greeting || undefined,
     context: request.context,

@@ -5,7 +5,8 @@ import type { CallPlan } from './plans';
 
 /**
  * What Twilio tells us about a call beyond its stream, written to its record: the call being placed, its progress
- * (ringing, answered, how it ended) and who answered. A failing database never fails the webhook: it is logged.
+ * (ringing, answered, how it ended) and who answered. Each method resolves once the record is written and never
+ * rejects: a failing database never fails the webhook, it is logged.
  */
 
 export type ProgressStore = Pick<CallStore, 'progress' | 'addEvent'>;
@@ -41,34 +42,36 @@ export class ProgressRecords {
     private readonly config: Pick<Config, 'openai' | 'persona' | 'audioMode'>,
     private readonly log: Logger,
     private readonly now: () => number,
+    /** This server instance, on the records it starts. */
+    private readonly instanceId?: string,
   ) {}
 
   /** A call we placed: on record from the start, so it is there even if it never connects. */
-  placed(plan: CallPlan, callSid: string, detail: Record<string, unknown>): void {
-    this.write(callSid, () => {
-      this.store!.progress({ callSid, outcome: 'queued', at: plan.placedAt, call: this.callOf({ plan }) });
-      this.event(callSid, { type: 'note', summary: `placed through the API, as ${plan.persona.name}`, detail });
+  placed(plan: CallPlan, callSid: string, detail: Record<string, unknown>): Promise<void> {
+    return this.write(callSid, async (store) => {
+      await store.progress({ callSid, outcome: 'queued', at: plan.placedAt, call: this.callOf({ plan }) });
+      await this.event(store, callSid, { type: 'note', summary: `placed through the API, as ${plan.persona.name}`, detail });
     });
   }
 
   /** A status callback: the outcome moves forward; what changed is noted. */
-  status(callSid: string, outcome: CallOutcome, params: Record<string, string>, plan: CallPlan | undefined): void {
-    this.write(callSid, () => {
-      const onRecord = this.store!.progress({ callSid, outcome, at: this.now(), call: this.callOf({ plan, params }) });
+  status(callSid: string, outcome: CallOutcome, params: Record<string, string>, plan: CallPlan | undefined): Promise<void> {
+    return this.write(callSid, async (store) => {
+      const onRecord = await store.progress({ callSid, outcome, at: this.now(), call: this.callOf({ plan, params }) });
       const note = STATUS_NOTES[outcome];
       // A repeated or late callback (a ringing after the answer) changes nothing and is not noted again.
       if (!note || onRecord !== outcome) return;
       const seconds = params.CallDuration !== undefined ? Number(params.CallDuration) : undefined;
       const summary = outcome === 'completed' && Number.isFinite(seconds) ? `${note} after ${seconds} s` : note;
-      this.event(callSid, { type: 'note', summary, detail: pick(params, ['CallStatus', 'CallDuration', 'SipResponseCode', 'ErrorCode', 'ErrorMessage']) });
+      await this.event(store, callSid, { type: 'note', summary, detail: pick(params, ['CallStatus', 'CallDuration', 'SipResponseCode', 'ErrorCode', 'ErrorMessage']) });
     });
   }
 
   /** Twilio's answering machine detection: who answered. */
-  answeredBy(callSid: string, answeredBy: string, params: Record<string, string>, plan: CallPlan | undefined): void {
-    this.write(callSid, () => {
-      this.store!.progress({ callSid, outcome: 'in-progress', at: this.now(), call: this.callOf({ plan, params }) });
-      this.event(callSid, { type: 'note', summary: describeAnsweredBy(answeredBy), detail: pick(params, ['AnsweredBy', 'MachineDetectionDuration']) });
+  answeredBy(callSid: string, answeredBy: string, params: Record<string, string>, plan: CallPlan | undefined): Promise<void> {
+    return this.write(callSid, async (store) => {
+      await store.progress({ callSid, outcome: 'in-progress', at: this.now(), call: this.callOf({ plan, params }) });
+      await this.event(store, callSid, { type: 'note', summary: describeAnsweredBy(answeredBy), detail: pick(params, ['AnsweredBy', 'MachineDetectionDuration']) });
     });
   }
 
@@ -86,17 +89,18 @@ export class ProgressRecords {
       voice: persona.voice,
       personaName: persona.name,
       audioMode: this.config.audioMode,
+      ...(this.instanceId !== undefined ? { instanceId: this.instanceId } : {}),
     };
   }
 
-  private event(callSid: string, event: Omit<CallEvent, 'at'>): void {
-    this.store!.addEvent(callSid, { at: this.now(), ...event });
+  private event(store: ProgressStore, callSid: string, event: Omit<CallEvent, 'at'>): Promise<void> {
+    return store.addEvent(callSid, { at: this.now(), ...event });
   }
 
-  private write(callSid: string, write: () => void): void {
+  private async write(callSid: string, write: (store: ProgressStore) => Promise<void>): Promise<void> {
     if (!this.store) return;
     try {
-      write();
+      await write(this.store);
     } catch (err) {
       this.log.error('could not write to the call record', { callSid, error: (err as Error).message });
     }

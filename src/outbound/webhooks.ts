@@ -65,9 +65,9 @@ export function outboundWebhooks({ log, plans, records }: WebhookDeps, surface: 
       }
       const plan = planOf(req, callSid);
       log.info('call status', { callSid, status, ...(params.CallDuration ? { seconds: Number(params.CallDuration) } : {}) });
-      records.status(callSid, status, params, plan);
       if (plan && isFinalOutcome(status)) plans.done(plan.id);
-      res.status(204).end();
+      // Answered once it is on record, so what Twilio reported can be read from any instance after the answer.
+      void records.status(callSid, status, params, plan).then(() => res.status(204).end());
     }),
   );
 
@@ -77,14 +77,14 @@ export function outboundWebhooks({ log, plans, records }: WebhookDeps, surface: 
       const answeredBy = params.AnsweredBy ?? 'unknown';
       const plan = planOf(req, callSid);
       log.info('answering machine detection', { callSid, answeredBy, ms: Number(params.MachineDetectionDuration ?? 0) });
-      records.answeredBy(callSid, answeredBy, params, plan);
+      const recorded = records.answeredBy(callSid, answeredBy, params, plan);
       if (MACHINE_ENDS.has(answeredBy) || answeredBy === 'fax') {
         const call = surface.callFor(callSid);
         const message = answeredBy !== 'fax' && plan?.machine === 'message' ? plan.machineMessage : undefined;
         if (call) call.answeredByMachine(message);
         else log.warn('a machine answered a call that is not active', { callSid, answeredBy });
       }
-      res.status(204).end();
+      void recorded.then(() => res.status(204).end());
     }),
   );
 

@@ -135,15 +135,16 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
 
   // --- Pages ------------------------------------------------------------------------------------------------
 
-  router.get('/calls', tokenLink, pageAuth, (req, res) => {
+  // The store's promises: Express 5 hands a rejection to the error handler at the end (a 500, logged).
+  router.get('/calls', tokenLink, pageAuth, async (req, res) => {
     const input = filterInput(req);
     const { filter, problems } = parseCallFilter(input, now());
     const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
-    sendPage(res, 200, renderListPage({ calls: store.list({ ...filter, limit }), input, problems, limit }));
+    sendPage(res, 200, renderListPage({ calls: await store.list({ ...filter, limit }), input, problems, limit }));
   });
 
-  router.get('/calls/:callSid', tokenLink, pageAuth, (req, res) => {
-    const call = store.get(callSidOf(req));
+  router.get('/calls/:callSid', tokenLink, pageAuth, async (req, res) => {
+    const call = await store.get(callSidOf(req));
     if (!call) return sendPage(res, 404, renderNotFoundPage(callSidOf(req)));
     sendPage(res, 200, renderCallPage(call, { hasRecording: recordingFile(call.recordingFile) !== undefined }));
   });
@@ -160,20 +161,20 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
 
   if (placeCalls) router.use('/api/calls', placeCalls);
 
-  router.get('/api/calls', (req, res) => {
+  router.get('/api/calls', async (req, res) => {
     const { filter, problems } = parseCallFilter(filterInput(req), now());
     if (problems.length > 0) return res.status(400).json({ error: 'bad filter', problems });
-    res.json({ calls: store.list(filter) });
+    res.json({ calls: await store.list(filter) });
   });
 
-  router.get('/api/calls/:callSid', (req, res) => {
-    const call = store.get(callSidOf(req));
+  router.get('/api/calls/:callSid', async (req, res) => {
+    const call = await store.get(callSidOf(req));
     if (!call) return res.status(404).json({ error: 'no such call' });
     res.json(call);
   });
 
-  router.get('/api/calls/:callSid/recording', (req, res) => {
-    const call = store.get(callSidOf(req));
+  router.get('/api/calls/:callSid/recording', async (req, res) => {
+    const call = await store.get(callSidOf(req));
     const file = recordingFile(call?.recordingFile);
     if (!call || !file) return res.status(404).json({ error: 'no recording for this call' });
     const disposition = req.query.download === undefined ? 'inline' : 'attachment';

@@ -1,7 +1,8 @@
 /** Call records: the repository interface, its SQLite implementation, costs, recordings and retention. */
 export type * from './types';
 export { openSqliteStore, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './sqliteStore';
-export { migrate, MIGRATIONS, type Migration } from './migrations';
+export { orderWrites, KeyedQueue } from './ordered';
+export { migrate, MIGRATIONS, newerSchema, type Migration } from './migrations';
 export {
   addResponseUsage,
   addTranscriptionUsage,

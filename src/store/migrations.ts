@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 
 /**
- * Schema migrations, applied in order. The database's `PRAGMA user_version` is the number of migrations already
- * applied, so a migration is never run twice and never edited once released: add a new one at the end instead.
+ * SQLite schema migrations, applied in order. The database's `PRAGMA user_version` is the number of migrations
+ * already applied, so a migration is never run twice and never edited once released: add a new one at the end
+ * instead, and the same step to the PostgreSQL list (postgresMigrations.ts), so a version means one schema on both.
  */
 export type Migration = (db: Database.Database) => void;
 
@@ -71,6 +72,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE calls ADD COLUMN outcome TEXT;
       UPDATE calls SET outcome = CASE WHEN ended_at IS NULL THEN 'in-progress' ELSE 'completed' END;
     `),
+  // 4: several instances share the records: which one has each call, and which are alive.
+  (db) =>
+    db.exec(`
+      ALTER TABLE calls ADD COLUMN instance_id TEXT;
+      CREATE TABLE instances (
+        instance_id   TEXT PRIMARY KEY,
+        heartbeat_at  INTEGER NOT NULL
+      );
+    `),
 ];
 
 /**
@@ -79,18 +89,25 @@ export const MIGRATIONS: readonly Migration[] = [
  * Returns the number of migrations applied.
  */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > migrations.length) {
-    throw new Error(
-      `the call database is at schema version ${current}, newer than this program knows (${migrations.length}); ` +
-        'upgrade the program or point DATABASE_PATH at another file',
-    );
-  }
-  for (let version = current; version < migrations.length; version++) {
-    db.transaction(() => {
-      migrations[version](db);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
-  }
-  return migrations.length - current;
+  // IMMEDIATE takes the write lock before the version is read, so two processes starting together never both
+  // apply the same step: the second waits (busy_timeout), then finds it done.
+  const next = db.transaction((): boolean => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > migrations.length) throw newerSchema(current, migrations.length, 'DATABASE_PATH at another file');
+    if (current === migrations.length) return false;
+    migrations[current](db);
+    db.pragma(`user_version = ${current + 1}`);
+    return true;
+  }).immediate;
+  let applied = 0;
+  while (next()) applied++;
+  return applied;
+}
+
+/** The error for a database written by a newer program: it names both versions and what to do. */
+export function newerSchema(found: number, known: number, elsewhere: string): Error {
+  return new Error(
+    `the call database is at schema version ${found}, newer than this program knows (${known}); ` +
+      `upgrade the program or point ${elsewhere}`,
+  );
 }

@@ -18,12 +18,12 @@ export interface RetentionResult {
  * cutoff with no record left (a crash between writing the file and closing the call), and partial ones a crash
  * left behind, go too. `retentionDays` 0 keeps everything.
  */
-export function applyRetention(
+export async function applyRetention(
   store: CallStore,
   retentionDays: number,
   recordingsDir: string,
   now: number,
-): RetentionResult {
+): Promise<RetentionResult> {
   if (retentionDays <= 0) return { cutoff: undefined, recordingsDeleted: 0, recordingsFailed: 0 };
   const cutoff = now - retentionDays * DAY_MS;
   const result = { cutoff, recordingsDeleted: 0, recordingsFailed: 0 };
@@ -39,12 +39,12 @@ export function applyRetention(
   // never left without its call, and is tried again next time.
   const tried = new Set<string>();
   const kept: string[] = [];
-  for (const file of store.recordingsEndedBefore(cutoff)) {
+  for (const file of await store.recordingsEndedBefore(cutoff)) {
     const name = path.basename(file);
     tried.add(name);
     if (!remove(name)) kept.push(file);
   }
-  store.deleteEndedBefore(cutoff, kept);
+  await store.deleteEndedBefore(cutoff, kept);
 
   for (const name of listDir(recordingsDir)) {
     if (tried.has(name) || !/\.wav(\.partial)?$/.test(name)) continue;
@@ -54,8 +54,10 @@ export function applyRetention(
 }
 
 /**
- * Applies retention now and then every `intervalMs` (an hour) until the returned function is called. The timer
- * does not keep the process alive. Failures go to `onError` and the next run tries again.
+ * Applies retention now and then every `intervalMs` (an hour) until the returned function is called; that resolves
+ * once a run in progress has ended, so the store can be closed after it. The timer does not keep the process alive. Failures go to `onError` and the next run tries again; a run still going when
+ * the next is due is not doubled. Several instances sharing the records may each run it: deleting what another
+ * has deleted already is not a failure.
  */
 export function scheduleRetention(
   store: CallStore,
@@ -66,19 +68,27 @@ export function scheduleRetention(
     onResult?: (result: RetentionResult) => void;
     onError?: (err: Error) => void;
   } = {},
-): () => void {
-  if (retentionDays <= 0) return () => {};
+): () => Promise<void> {
+  if (retentionDays <= 0) return async () => {};
+  let running: Promise<void> | undefined;
   const run = () => {
-    try {
-      options.onResult?.(applyRetention(store, retentionDays, recordingsDir, Date.now()));
-    } catch (err) {
-      options.onError?.(err as Error);
-    }
+    running ??= (async () => {
+      try {
+        options.onResult?.(await applyRetention(store, retentionDays, recordingsDir, Date.now()));
+      } catch (err) {
+        options.onError?.(err as Error);
+      } finally {
+        running = undefined;
+      }
+    })();
   };
   run();
   const timer = setInterval(run, options.intervalMs ?? HOUR_MS);
   timer.unref();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
 
 function listDir(dir: string): string[] {

@@ -3,7 +3,20 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations';
 import { isFinalOutcome, laterOutcome } from './outcome';
+import {
+  ABANDONED_NOTE,
+  containsPattern,
+  listLimit,
+  numberNeedle,
+  storedOutcome,
+  toDetail,
+  toSummary,
+  type CallRow,
+  type EventRow,
+  type TurnRow,
+} from './rows';
 import type {
+  AbandonedScope,
   CallDetail,
   CallEnd,
   CallEvent,
@@ -13,68 +26,18 @@ import type {
   CallStats,
   CallStore,
   CallSummary,
-  EndReason,
   NewCall,
   Turn,
 } from './types';
 
-/** `list()` returns at most this many calls unless the filter asks for fewer. */
-export const DEFAULT_LIST_LIMIT = 100;
-export const MAX_LIST_LIMIT = 1000;
-
-interface CallRow {
-  call_sid: string;
-  stream_sid: string;
-  direction: string;
-  from_number: string;
-  to_number: string;
-  started_at: number;
-  answered_at: number;
-  ended_at: number | null;
-  end_reason: string | null;
-  model: string;
-  voice: string;
-  persona_name: string;
-  audio_mode: string;
-  barge_ins: number;
-  first_audio_ms: number | null;
-  turn_latencies_json: string;
-  tokens_audio_in: number;
-  tokens_audio_in_cached: number;
-  tokens_text_in: number;
-  tokens_text_in_cached: number;
-  tokens_audio_out: number;
-  tokens_text_out: number;
-  tokens_transcription: number;
-  transcription_seconds: number;
-  cost_usd: number;
-  recording_file: string | null;
-  outcome: string | null;
-  turn_count: number;
-}
-
-interface TurnRow {
-  role: string;
-  text: string;
-  at: number;
-  interrupted: number;
-  heard_ms: number | null;
-  spoken_ms: number | null;
-  latency_ms: number | null;
-}
-
-interface EventRow {
-  at: number;
-  type: string;
-  summary: string;
-  detail_json: string | null;
-}
+export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './rows';
 
 const SUMMARY_COLUMNS = `calls.*, (SELECT count(*) FROM turns WHERE turns.call_sid = calls.call_sid) AS turn_count`;
 
 /**
  * Opens (creating and migrating as needed) the SQLite call store at `file`, creating its folder.
- * WAL mode lets the CLI and the review pages read while calls are being written.
+ * WAL mode lets the CLI and the review pages read while calls are being written. Each write is committed when it
+ * is made, before its promise resolves.
  */
 export function openSqliteStore(file: string): CallStore {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -93,6 +56,11 @@ export function openSqliteStore(file: string): CallStore {
   return new SqliteCallStore(db);
 }
 
+/**
+ * better-sqlite3 is synchronous: each method does its work when called and returns a settled promise. So writes
+ * are applied in the order they are made with no queue (`orderWrites` is for stores that really wait), and each
+ * is on disk the moment it is made.
+ */
 class SqliteCallStore implements CallStore {
   private readonly insertCall;
   private readonly attachStream;
@@ -110,20 +78,21 @@ class SqliteCallStore implements CallStore {
   constructor(private readonly db: Database.Database) {
     this.insertCall = db.prepare(`
       INSERT INTO calls (call_sid, stream_sid, direction, from_number, to_number, started_at, answered_at,
-                         model, voice, persona_name, audio_mode, outcome)
+                         model, voice, persona_name, audio_mode, outcome, instance_id)
       VALUES (@callSid, @streamSid, @direction, @from, @to, @startedAt, @answeredAt,
-              @model, @voice, @personaName, @audioMode, 'in-progress')`);
+              @model, @voice, @personaName, @audioMode, 'in-progress', @instanceId)`);
     // The stream of a call its status callbacks put on record first; never a second stream.
     this.attachStream = db.prepare(`
       UPDATE calls SET stream_sid = @streamSid, from_number = @from, to_number = @to,
         started_at = min(started_at, @startedAt), answered_at = @answeredAt, model = @model, voice = @voice,
-        persona_name = @personaName, audio_mode = @audioMode, outcome = @outcome
+        persona_name = @personaName, audio_mode = @audioMode, outcome = @outcome,
+        instance_id = coalesce(@instanceId, instance_id)
       WHERE call_sid = @callSid AND stream_sid = ''`);
     this.insertProgress = db.prepare(`
       INSERT INTO calls (call_sid, stream_sid, direction, from_number, to_number, started_at, answered_at,
-                         model, voice, persona_name, audio_mode, outcome, ended_at)
+                         model, voice, persona_name, audio_mode, outcome, ended_at, instance_id)
       VALUES (@callSid, '', @direction, @from, @to, @startedAt, @startedAt,
-              @model, @voice, @personaName, @audioMode, @outcome, @endedAt)`);
+              @model, @voice, @personaName, @audioMode, @outcome, @endedAt, @instanceId)`);
     this.setOutcome = db.prepare(`
       UPDATE calls SET outcome = @outcome,
         ended_at = CASE WHEN stream_sid = '' AND ended_at IS NULL THEN @endedAt ELSE ended_at END
@@ -145,27 +114,28 @@ class SqliteCallStore implements CallStore {
     this.closeStmt = db.prepare(`
       UPDATE calls SET ended_at = @endedAt, end_reason = @endReason, recording_file = coalesce(@recordingFile, recording_file),
         outcome = @outcome
-      WHERE call_sid = @callSid`);
+      WHERE call_sid = @callSid AND (@onlyOpen = 0 OR ended_at IS NULL)`);
     this.getCall = db.prepare<[string], CallRow>(`SELECT ${SUMMARY_COLUMNS} FROM calls WHERE call_sid = ?`);
     this.getTurns = db.prepare<[string], TurnRow>(`SELECT * FROM turns WHERE call_sid = ? ORDER BY at, id`);
     this.getEvents = db.prepare<[string], EventRow>(`SELECT * FROM events WHERE call_sid = ? ORDER BY at, id`);
   }
 
-  open(call: NewCall): void {
+  async open(call: NewCall): Promise<void> {
     this.db.transaction(() => {
       const existing = this.outcomeOf.get(call.callSid);
-      if (!existing) return void this.insertCall.run({ ...call });
+      if (!existing) return void this.insertCall.run({ ...call, instanceId: call.instanceId ?? null });
       const outcome = laterOutcome(storedOutcome(existing.outcome), 'in-progress');
-      if (this.attachStream.run({ ...call, outcome }).changes === 0) throw new Error(`call ${call.callSid} has a stream on record already`);
+      const attached = this.attachStream.run({ ...call, outcome, instanceId: call.instanceId ?? null });
+      if (attached.changes === 0) throw new Error(`call ${call.callSid} has a stream on record already`);
     })();
   }
 
-  progress({ callSid, outcome, at, call }: CallProgress): CallOutcome {
+  async progress({ callSid, outcome, at, call }: CallProgress): Promise<CallOutcome> {
     return this.db.transaction(() => {
-      const endedAt = isFinalOutcome(outcome) ? at : null;
       const existing = this.outcomeOf.get(callSid);
       if (!existing) {
-        this.insertProgress.run({ ...call, callSid, outcome, endedAt });
+        const endedAt = isFinalOutcome(outcome) ? at : null;
+        this.insertProgress.run({ ...call, callSid, outcome, endedAt, instanceId: call.instanceId ?? null });
         return outcome;
       }
       const later = laterOutcome(storedOutcome(existing.outcome), outcome);
@@ -174,75 +144,96 @@ class SqliteCallStore implements CallStore {
     })();
   }
 
-  addTurn(callSid: string, turn: Turn): void {
-    this.insertTurn.run(
-      callSid,
-      turn.role,
-      turn.text,
-      turn.at,
-      turn.interrupted ? 1 : 0,
-      turn.heardMs ?? null,
-      turn.spokenMs ?? null,
-      turn.latencyMs ?? null,
-    );
-  }
-
-  addEvent(callSid: string, event: CallEvent): void {
-    const detail = event.detail === undefined ? null : JSON.stringify(event.detail);
-    this.insertEvent.run(callSid, event.at, event.type, event.summary, detail);
-  }
-
-  updateStats(callSid: string, stats: CallStats): void {
-    this.expectOne(
-      this.updateStatsStmt.run({
+  async addTurn(callSid: string, turn: Turn): Promise<void> {
+    expectCall(callSid, () =>
+      this.insertTurn.run(
         callSid,
-        bargeIns: stats.bargeIns,
-        firstAudioMs: stats.firstAudioMs ?? null,
-        latencies: JSON.stringify(stats.turnLatenciesMs),
-        ...stats.usage,
-        costUsd: stats.costUsd,
-      }),
-      callSid,
+        turn.role,
+        turn.text,
+        turn.at,
+        turn.interrupted ? 1 : 0,
+        turn.heardMs ?? null,
+        turn.spokenMs ?? null,
+        turn.latencyMs ?? null,
+      ),
     );
   }
 
-  close(callSid: string, end: CallEnd): void {
-    this.db.transaction(() => {
-      const existing = this.outcomeOf.get(callSid);
-      // A call whose stream ended was answered, and is over for Twilio too (or soon will be).
-      const outcome = existing?.stream_sid ? laterOutcome(storedOutcome(existing.outcome), 'completed') : storedOutcome(existing?.outcome ?? null);
-      this.expectOne(this.closeStmt.run({ callSid, ...end, recordingFile: end.recordingFile ?? null, outcome: outcome ?? null }), callSid);
-    })();
+  async addEvent(callSid: string, event: CallEvent): Promise<void> {
+    expectCall(callSid, () => this.writeEvent(callSid, event));
   }
 
-  closeAbandoned(now: number): number {
+  async updateStats(callSid: string, stats: CallStats): Promise<void> {
+    const result = this.updateStatsStmt.run({
+      callSid,
+      bargeIns: stats.bargeIns,
+      firstAudioMs: stats.firstAudioMs ?? null,
+      latencies: JSON.stringify(stats.turnLatenciesMs),
+      ...stats.usage,
+      costUsd: stats.costUsd,
+    });
+    if (result.changes === 0) throw noRecord(callSid);
+  }
+
+  async close(callSid: string, end: CallEnd): Promise<void> {
+    if (!this.closeCall(callSid, end, false)) throw noRecord(callSid);
+  }
+
+  async closeAbandoned(now: number, scope?: AbandonedScope): Promise<number> {
     const open = this.db
-      .prepare<[], { call_sid: string; last_seen: number }>(
+      .prepare<[{ instanceId: string | null; stale: string }], { call_sid: string; last_seen: number }>(
         `SELECT call_sid, max(answered_at,
             coalesce((SELECT max(at) FROM turns WHERE turns.call_sid = calls.call_sid), 0),
             coalesce((SELECT max(at) FROM events WHERE events.call_sid = calls.call_sid), 0)) AS last_seen
-         FROM calls WHERE ended_at IS NULL`,
+         FROM calls
+         WHERE ended_at IS NULL
+           AND (@instanceId IS NULL OR instance_id IS NULL OR instance_id = @instanceId
+                OR instance_id IN (SELECT value FROM json_each(@stale)))`,
       )
-      .all();
-    const closeOne = this.db.transaction((callSid: string, endedAt: number) => {
-      // The last thing we heard of the call is the best estimate of when it ended; `now` could be days later.
-      this.close(callSid, { endedAt, endReason: 'crashed' });
-      this.addEvent(callSid, {
-        at: endedAt,
-        type: 'note',
-        summary: 'the server stopped during this call; closed on the next start',
-      });
+      .all({ instanceId: scope?.instanceId ?? null, stale: JSON.stringify(scope?.staleInstances ?? []) });
+    // One transaction per call, and only while it is still open: another instance may be closing it too.
+    const closeOne = this.db.transaction((callSid: string, endedAt: number): boolean => {
+      if (!this.closeCall(callSid, { endedAt, endReason: 'crashed' }, true)) return false;
+      this.writeEvent(callSid, { at: endedAt, type: 'note', summary: ABANDONED_NOTE });
+      return true;
     });
-    for (const call of open) closeOne(call.call_sid, Math.min(call.last_seen, now));
-    return open.length;
+    // The last thing we heard of the call is the best estimate of when it ended; `now` could be days later.
+    const closed = open.filter((call) => closeOne(call.call_sid, Math.min(call.last_seen, now))).length;
+    if (scope && scope.staleInstances.length > 0) {
+      this.db.prepare('DELETE FROM instances WHERE instance_id IN (SELECT value FROM json_each(?))').run(JSON.stringify(scope.staleInstances));
+    }
+    return closed;
   }
 
-  list(filter: CallFilter = {}): CallSummary[] {
+  async heartbeat(instanceId: string, now: number): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO instances (instance_id, heartbeat_at) VALUES (?, ?)
+         ON CONFLICT (instance_id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`,
+      )
+      .run(instanceId, now);
+  }
+
+  async staleInstances(olderThan: number): Promise<string[]> {
+    return this.db
+      .prepare<[number], { instance_id: string }>(
+        `SELECT instance_id FROM instances WHERE heartbeat_at < ?
+         UNION
+         SELECT instance_id FROM calls
+         WHERE ended_at IS NULL AND instance_id IS NOT NULL
+           AND instance_id NOT IN (SELECT instance_id FROM instances)
+         ORDER BY instance_id`,
+      )
+      .all(olderThan)
+      .map((row) => row.instance_id);
+  }
+
+  async list(filter: CallFilter = {}): Promise<CallSummary[]> {
     const where: string[] = [];
     const params: Record<string, string | number> = {};
     if (filter.number) {
       where.push(`(from_number LIKE @number ESCAPE '\\' OR to_number LIKE @number ESCAPE '\\')`);
-      params.number = `%${escapeLike(numberNeedle(filter.number))}%`;
+      params.number = containsPattern(numberNeedle(filter.number));
     }
     if (filter.endReason) {
       where.push('end_reason = @endReason');
@@ -269,36 +260,26 @@ class SqliteCallStore implements CallStore {
       where.push(`(calls.call_sid LIKE @search ESCAPE '\\' OR from_number LIKE @search ESCAPE '\\'
         OR to_number LIKE @search ESCAPE '\\' OR persona_name LIKE @search ESCAPE '\\'
         OR EXISTS (SELECT 1 FROM turns WHERE turns.call_sid = calls.call_sid AND turns.text LIKE @search ESCAPE '\\'))`);
-      params.search = `%${escapeLike(filter.search)}%`;
+      params.search = containsPattern(filter.search);
     }
-    params.limit = Math.max(1, Math.min(filter.limit ?? DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT));
+    params.limit = listLimit(filter);
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY started_at DESC, rowid DESC LIMIT @limit`;
     return this.db.prepare<[Record<string, string | number>], CallRow>(sql).all(params).map(toSummary);
   }
 
-  get(callSid: string): CallDetail | undefined {
+  async get(callSid: string): Promise<CallDetail | undefined> {
     const row = this.getCall.get(callSid);
-    if (!row) return undefined;
-    return {
-      ...toSummary(row),
-      transcript: this.getTurns.all(callSid).map(toTurn),
-      events: this.getEvents.all(callSid).map(toEvent),
-    };
+    return row && toDetail(row, this.getTurns.all(callSid), this.getEvents.all(callSid));
   }
 
-  recordingsEndedBefore(cutoff: number): string[] {
-    return this.db
-      .prepare<[number], { recording_file: string }>(
-        'SELECT recording_file FROM calls WHERE ended_at < ? AND recording_file IS NOT NULL',
-      )
-      .all(cutoff)
-      .map((r) => r.recording_file);
+  async recordingsEndedBefore(cutoff: number): Promise<string[]> {
+    return this.recordingFiles(cutoff);
   }
 
-  deleteEndedBefore(cutoff: number, keepRecordings: string[] = []): string[] {
+  async deleteEndedBefore(cutoff: number, keepRecordings: string[] = []): Promise<string[]> {
     return this.db.transaction(() => {
-      const files = this.recordingsEndedBefore(cutoff).filter((file) => !keepRecordings.includes(file));
+      const files = this.recordingFiles(cutoff).filter((file) => !keepRecordings.includes(file));
       this.db
         .prepare(`DELETE FROM calls WHERE ended_at < ? AND coalesce(recording_file, '') NOT IN (SELECT value FROM json_each(?))`)
         .run(cutoff, JSON.stringify(keepRecordings));
@@ -306,78 +287,47 @@ class SqliteCallStore implements CallStore {
     })();
   }
 
-  shutdown(): void {
+  async flush(): Promise<void> {}
+
+  async shutdown(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 
-  private expectOne(result: Database.RunResult, callSid: string): void {
-    if (result.changes === 0) throw new Error(`no call record ${callSid}`);
+  private recordingFiles(cutoff: number): string[] {
+    return this.db
+      .prepare<[number], { recording_file: string }>('SELECT recording_file FROM calls WHERE ended_at < ? AND recording_file IS NOT NULL')
+      .all(cutoff)
+      .map((r) => r.recording_file);
+  }
+
+  private writeEvent(callSid: string, event: CallEvent): void {
+    const detail = event.detail === undefined ? null : JSON.stringify(event.detail);
+    this.insertEvent.run(callSid, event.at, event.type, event.summary, detail);
+  }
+
+  /** Ends the record; `onlyOpen` leaves a call that has ended already alone. False when nothing was closed. */
+  private closeCall(callSid: string, end: CallEnd, onlyOpen: boolean): boolean {
+    return this.db.transaction(() => {
+      const existing = this.outcomeOf.get(callSid);
+      if (!existing) return false;
+      // A call whose stream ended was answered, and is over for Twilio too (or soon will be).
+      const outcome = existing.stream_sid ? laterOutcome(storedOutcome(existing.outcome), 'completed') : storedOutcome(existing.outcome);
+      const params = { callSid, ...end, recordingFile: end.recordingFile ?? null, outcome: outcome ?? null, onlyOpen: onlyOpen ? 1 : 0 };
+      return this.closeStmt.run(params).changes > 0;
+    })();
   }
 }
 
-/** Phone numbers are stored as E.164 (+15551234567); "(555) 123-4567" should still find them. */
-function numberNeedle(input: string): string {
-  const digits = input.replace(/\D/g, '');
-  return digits.length >= 3 ? digits : input;
-}
-
-function storedOutcome(value: string | null): CallOutcome | undefined {
-  return value === null ? undefined : (value as CallOutcome);
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function toSummary(row: CallRow): CallSummary {
-  const summary: CallSummary = {
-    callSid: row.call_sid,
-    streamSid: row.stream_sid,
-    direction: row.direction as CallSummary['direction'],
-    from: row.from_number,
-    to: row.to_number,
-    startedAt: row.started_at,
-    answeredAt: row.answered_at,
-    model: row.model,
-    voice: row.voice,
-    personaName: row.persona_name,
-    audioMode: row.audio_mode as CallSummary['audioMode'],
-    bargeIns: row.barge_ins,
-    turnLatenciesMs: JSON.parse(row.turn_latencies_json) as number[],
-    usage: {
-      audioIn: row.tokens_audio_in,
-      audioInCached: row.tokens_audio_in_cached,
-      textIn: row.tokens_text_in,
-      textInCached: row.tokens_text_in_cached,
-      audioOut: row.tokens_audio_out,
-      textOut: row.tokens_text_out,
-      transcription: row.tokens_transcription,
-      transcriptionSeconds: row.transcription_seconds,
-    },
-    costUsd: row.cost_usd,
-    turnCount: row.turn_count,
-  };
-  if (row.first_audio_ms !== null) summary.firstAudioMs = row.first_audio_ms;
-  if (row.outcome !== null) summary.outcome = row.outcome as CallOutcome;
-  if (row.ended_at !== null) {
-    summary.endedAt = row.ended_at;
-    if (row.stream_sid !== '') summary.durationMs = Math.max(0, row.ended_at - row.answered_at);
+/** Runs an insert that refers to the call; a call not on record is said as such, as for the other writes. */
+function expectCall(callSid: string, insert: () => unknown): void {
+  try {
+    insert();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw noRecord(callSid);
+    throw err;
   }
-  if (row.end_reason !== null) summary.endReason = row.end_reason as EndReason;
-  if (row.recording_file !== null) summary.recordingFile = row.recording_file;
-  return summary;
 }
 
-function toTurn(row: TurnRow): Turn {
-  const turn: Turn = { role: row.role as Turn['role'], text: row.text, at: row.at, interrupted: row.interrupted === 1 };
-  if (row.heard_ms !== null) turn.heardMs = row.heard_ms;
-  if (row.spoken_ms !== null) turn.spokenMs = row.spoken_ms;
-  if (row.latency_ms !== null) turn.latencyMs = row.latency_ms;
-  return turn;
-}
-
-function toEvent(row: EventRow): CallEvent {
-  const event: CallEvent = { at: row.at, type: row.type as CallEvent['type'], summary: row.summary };
-  if (row.detail_json !== null) event.detail = JSON.parse(row.detail_json) as Record<string, unknown>;
-  return event;
+function noRecord(callSid: string): Error {
+  return new Error(`no call record ${callSid}`);
 }

@@ -1,6 +1,6 @@
 /**
  * Call records: what a call leaves behind. The call writes through `CallStore` as it goes (each turn when it
- * completes), so a crash loses at most the turn in flight. Times are epoch milliseconds.
+ * completes), so a crash loses at most the turns in flight. Times are epoch milliseconds.
  */
 
 import type { CallEvent, EndReason, Turn } from '../call/types';
@@ -61,6 +61,8 @@ export interface NewCall {
   voice: string;
   personaName: string;
   audioMode: AudioMode;
+  /** The server instance that has the call's stream (or placed it); none on records older than instances. */
+  instanceId?: string;
 }
 
 /** Running numbers, rewritten as the call goes. */
@@ -109,6 +111,14 @@ export interface CallFilter {
   limit?: number;
 }
 
+/** Which open calls `closeAbandoned` may close, when several instances share the records. */
+export interface AbandonedScope {
+  /** This instance: its open calls are left over from an earlier run under the same id. */
+  instanceId: string;
+  /** Instances that stopped heart-beating (`staleInstances`): nobody is carrying their calls any more. */
+  staleInstances: string[];
+}
+
 /**
  * What a status callback says about a call. A call not on record yet is recorded from `call` without a stream
  * (`streamSid` empty), so a call that never connected still leaves a record with its outcome.
@@ -120,31 +130,52 @@ export interface CallProgress {
   call: Omit<NewCall, 'callSid' | 'streamSid' | 'answeredAt'>;
 }
 
+/**
+ * Where call records are kept: SQLite (one process) or PostgreSQL (any number of instances). Every method returns a
+ * promise. Writes for one call (`open`, `progress`, `addTurn`, `addEvent`, `updateStats`, `close`) are applied in
+ * the order they were made, whether or not the caller waits for each; reads of a call (`get`) and `list` see every
+ * write this store was asked to make before them. A rejected write rejects only its own promise: the next write for
+ * the call still runs.
+ */
 export interface CallStore {
   /**
    * Records the call's media stream: a new record, or the one its status callbacks started. A call whose stream
    * is on record already is refused.
    */
-  open(call: NewCall): void;
+  open(call: NewCall): Promise<void>;
   /**
    * Moves a call's outcome forward (callbacks may arrive out of order; a call never goes back to ringing), creating
-   * its record if there is none. A final outcome ends a record that has no stream. Returns the outcome on record.
+   * its record if there is none. A final outcome ends a record that has no stream. Resolves to the outcome on record.
    */
-  progress(report: CallProgress): CallOutcome;
-  addTurn(callSid: string, turn: Turn): void;
-  addEvent(callSid: string, event: CallEvent): void;
-  updateStats(callSid: string, stats: CallStats): void;
-  close(callSid: string, end: CallEnd): void;
-  /** Closes calls a crash left open, as 'crashed'. Returns how many. */
-  closeAbandoned(now: number): number;
-  list(filter?: CallFilter): CallSummary[];
-  get(callSid: string): CallDetail | undefined;
-  /** Recording files of the calls that ended before `cutoff`. */
-  recordingsEndedBefore(cutoff: number): string[];
+  progress(report: CallProgress): Promise<CallOutcome>;
+  addTurn(callSid: string, turn: Turn): Promise<void>;
+  addEvent(callSid: string, event: CallEvent): Promise<void>;
+  updateStats(callSid: string, stats: CallStats): Promise<void>;
+  close(callSid: string, end: CallEnd): Promise<void>;
   /**
-   * Deletes calls that ended before `cutoff`, except those whose recording file is in `keepRecordings`; returns
+   * Closes calls a crash left open, as 'crashed', at their last sign of life; resolves to how many. Without a
+   * scope every open call counts (one instance); with one, only the calls of this instance, of the stale ones, and
+   * those on record without an instance. Closing on behalf of stale instances forgets their heartbeats.
+   */
+  closeAbandoned(now: number, scope?: AbandonedScope): Promise<number>;
+  /** Says that the instance is alive at `now`. */
+  heartbeat(instanceId: string, now: number): Promise<void>;
+  /**
+   * Instances that have not heart-beaten since `olderThan`, and those holding open calls that never heart-beat at
+   * all.
+   */
+  staleInstances(olderThan: number): Promise<string[]>;
+  list(filter?: CallFilter): Promise<CallSummary[]>;
+  get(callSid: string): Promise<CallDetail | undefined>;
+  /** Recording files of the calls that ended before `cutoff`. */
+  recordingsEndedBefore(cutoff: number): Promise<string[]>;
+  /**
+   * Deletes calls that ended before `cutoff`, except those whose recording file is in `keepRecordings`; resolves to
    * the deleted calls' recording files.
    */
-  deleteEndedBefore(cutoff: number, keepRecordings?: string[]): string[];
-  shutdown(): void;
+  deleteEndedBefore(cutoff: number, keepRecordings?: string[]): Promise<string[]>;
+  /** Resolves once every write asked for so far has been applied (or has failed). */
+  flush(): Promise<void>;
+  /** Waits for the writes asked for so far, then closes the database. */
+  shutdown(): Promise<void>;
 }

@@ -71,15 +71,15 @@ describe('every call leaves a truthful record', () => {
     // The terminal shows the same call, interruption marked.
     let printed = '';
     const io = { out: (t: string) => (printed += t), err: (t: string) => (printed += t), env: { DATABASE_PATH: agent.config.store.databasePath } };
-    expect(callsCli(['list'], io)).toBe(0);
+    expect(await callsCli(['list'], io)).toBe(0);
     expect(printed).toContain('+15550001111');
     printed = '';
-    expect(callsCli(['show', call.callSid], io)).toBe(0);
+    expect(await callsCli(['show', call.callSid], io)).toBe(0);
     expect(printed).toContain('What are your opening hours?');
     expect(printed).toContain(cut.text);
     expect(printed).toMatch(/interrupted/i);
     printed = '';
-    expect(callsCli(['show', call.callSid, '--json'], io)).toBe(0);
+    expect(await callsCli(['show', call.callSid, '--json'], io)).toBe(0);
     expect(JSON.parse(printed)).toMatchObject({ callSid: call.callSid, bargeIns: 1 });
 
     const wav = await fetch(`${agent.url}/api/calls/${call.callSid}/recording`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });

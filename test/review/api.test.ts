@@ -26,7 +26,7 @@ describe('review API', () => {
 
   beforeAll(async () => {
     review = await ReviewServer.start();
-    featured = seedDemoCalls(review.store, { now: NOW, recordingsDir: review.recordingsDir });
+    featured = await seedDemoCalls(review.store, { now: NOW, recordingsDir: review.recordingsDir });
   });
   afterAll(async () => review.stop());
 
@@ -162,7 +162,7 @@ describe('review API', () => {
   });
 
   it('never serves a file outside the recordings folder, whatever the record says', async () => {
-    review.store.open({
+    await review.store.open({
       callSid: 'CAevil',
       streamSid: 'MZevil',
       direction: 'inbound',
@@ -175,7 +175,7 @@ describe('review API', () => {
       personaName: 'x',
       audioMode: 'pcm16',
     });
-    review.store.close('CAevil', { endedAt: NOW, endReason: 'error', recordingFile: '../calls.db' });
+    await review.store.close('CAevil', { endedAt: NOW, endReason: 'error', recordingFile: '../calls.db' });
     const res = await fetch(`${review.url}/api/calls/CAevil/recording`, { headers: bearer });
     expect(res.status).toBe(404);
   });

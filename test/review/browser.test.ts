@@ -30,7 +30,7 @@ describeBrowser('review pages in chromium', () => {
   beforeAll(async () => {
     if (!available) throw new Error(`CI needs chromium at ${CHROMIUM_PATH}: apt-get install -y chromium`);
     review = await ReviewServer.start();
-    featured = seedDemoCalls(review.store, { now: Date.now(), recordingsDir: review.recordingsDir });
+    featured = await seedDemoCalls(review.store, { now: Date.now(), recordingsDir: review.recordingsDir });
     browser = await launchChromium();
   });
   afterAll(async () => {

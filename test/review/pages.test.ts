@@ -14,7 +14,7 @@ describe('review pages', () => {
 
   beforeAll(async () => {
     review = await ReviewServer.start();
-    featured = seedDemoCalls(review.store, { now: NOW, recordingsDir: review.recordingsDir });
+    featured = await seedDemoCalls(review.store, { now: NOW, recordingsDir: review.recordingsDir });
     const login = await fetch(`${review.url}/calls/login`, {
       method: 'POST',
       body: new URLSearchParams({ token: ADMIN_TOKEN }),
@@ -180,7 +180,7 @@ describe('review pages', () => {
 
   it('escapes everything a caller or a record can put on the page', async () => {
     const evil = '<script>alert("pwned")</script>';
-    seedCalls(
+    await seedCalls(
       review.store,
       [
         {
@@ -216,10 +216,10 @@ describe('review pages: calls that never reached the agent', () => {
   let review: ReviewServer;
   beforeAll(async () => {
     review = await ReviewServer.start();
-    seedCalls(review.store, [{ callSid: 'CAanswered', from: '+14155550142', ago: 120_000, lengthS: 30, turns: [] }], { now: NOW });
+    await seedCalls(review.store, [{ callSid: 'CAanswered', from: '+14155550142', ago: 120_000, lengthS: 30, turns: [] }], { now: NOW });
     const placed = { direction: 'outbound' as const, from: '+14155550100', to: '+14155550177', model: 'gpt-realtime', voice: 'marin', personaName: 'reminders', audioMode: 'pcm16' as const, startedAt: NOW - 60_000 };
-    review.store.progress({ callSid: 'CAbusy', outcome: 'busy', at: NOW - 50_000, call: placed });
-    review.store.progress({ callSid: 'CAringing', outcome: 'ringing', at: NOW - 10_000, call: { ...placed, startedAt: NOW - 10_000 } });
+    await review.store.progress({ callSid: 'CAbusy', outcome: 'busy', at: NOW - 50_000, call: placed });
+    await review.store.progress({ callSid: 'CAringing', outcome: 'ringing', at: NOW - 10_000, call: { ...placed, startedAt: NOW - 10_000 } });
   });
   afterAll(async () => review.stop());
 

@@ -44,7 +44,7 @@ class SignInServer {
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.store.shutdown();
+    await this.store.shutdown();
   }
 
   /** The form, as a browser at `ip` would post it. */

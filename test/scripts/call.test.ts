@@ -31,7 +31,7 @@ describe('npm run call', () => {
       `Calling ${CALLEE} from ${AGENT_NUMBER} as support-triage (answering machines: leave a message).\n` +
         `Call SID ${callSid}: follow it with  npm run calls -- show ${callSid}\n`,
     );
-    const placed = agent.store.get(callSid)!;
+    const placed = (await agent.store.get(callSid))!;
     expect(placed).toMatchObject({ direction: 'outbound', to: CALLEE, outcome: 'queued', personaName: 'support-triage' });
     expect(placed.events[0].detail).toEqual({ persona: 'personas/support-triage.md', greeting: 'Hi, this is Alex.', context: 'Ticket 4411: the router was replaced.', machine: 'message' });
   });

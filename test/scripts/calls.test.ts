@@ -11,10 +11,10 @@ const NOW = Date.UTC(2025, 4, 20, 15, 0);
 const ROOT = path.join(__dirname, '..', '..');
 
 /** Runs the CLI in-process and collects what it prints. */
-function run(argv: string[], env: NodeJS.ProcessEnv, extra: Partial<CliIo> = {}): { code: number; out: string; err: string } {
+async function run(argv: string[], env: NodeJS.ProcessEnv, extra: Partial<CliIo> = {}): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = main(argv, { out: (t) => (out += t), err: (t) => (err += t), env, now: NOW, ...extra });
+  const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t), env, now: NOW, ...extra });
   return { code, out, err };
 }
 
@@ -24,18 +24,18 @@ describe('npm run calls', () => {
   let env: NodeJS.ProcessEnv;
   let featured: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'calls-cli-'));
     db = path.join(dir, 'calls.db');
     env = { DATABASE_PATH: db };
     const store = openSqliteStore(db);
-    featured = seedDemoCalls(store, { now: NOW, recordingsDir: recordingsDirFor(db) });
-    store.shutdown();
+    featured = await seedDemoCalls(store, { now: NOW, recordingsDir: recordingsDirFor(db) });
+    await store.shutdown();
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('lists calls newest first, one line each, with a total', () => {
-    const { code, out, err } = run(['list'], env);
+  it('lists calls newest first, one line each, with a total', async () => {
+    const { code, out, err } = await run(['list'], env);
     expect(code).toBe(0);
     expect(err).toBe('');
     const lines = out.trimEnd().split('\n');
@@ -49,37 +49,37 @@ describe('npm run calls', () => {
     expect(out).not.toContain('\u001b['); // no colours when not a terminal
   });
 
-  it('filters by number, reason, text, dates and limit', () => {
-    const sids = (...args: string[]) =>
-      run(['list', ...args], env)
+  it('filters by number, reason, text, dates and limit', async () => {
+    const sids = async (...args: string[]) =>
+      (await run(['list', ...args], env))
         .out.split('\n')
         .filter((l) => /CA[0-9a-f]{32}$/.test(l))
         .map((l) => l.split(/\s+/).at(-1));
-    expect(sids('--number', '(415) 555-0142')).toEqual([featured, OTHER_CALLS[3].callSid]);
-    expect(sids('--reason', 'transferred')).toEqual([OTHER_CALLS[2].callSid]);
-    expect(sids('--search', 'parking')).toEqual([featured]);
-    expect(sids('--since', '1h')).toEqual([OTHER_CALLS[0].callSid, featured]);
-    expect(sids('--until', new Date(NOW - 24 * 3600_000).toISOString())).toEqual(
+    expect(await sids('--number', '(415) 555-0142')).toEqual([featured, OTHER_CALLS[3].callSid]);
+    expect(await sids('--reason', 'transferred')).toEqual([OTHER_CALLS[2].callSid]);
+    expect(await sids('--search', 'parking')).toEqual([featured]);
+    expect(await sids('--since', '1h')).toEqual([OTHER_CALLS[0].callSid, featured]);
+    expect(await sids('--until', new Date(NOW - 24 * 3600_000).toISOString())).toEqual(
       [OTHER_CALLS[2], OTHER_CALLS[3], OTHER_CALLS[4]].map((c) => c.callSid),
     );
-    expect(sids('--limit', '2')).toHaveLength(2);
-    expect(run(['list', '--search', 'zebra'], env).out).toBe('No calls match.\n');
+    expect(await sids('--limit', '2')).toHaveLength(2);
+    expect((await run(['list', '--search', 'zebra'], env)).out).toBe('No calls match.\n');
   });
 
-  it('prints JSON in the API shape', () => {
-    const { code, out } = run(['list', '--json', '--limit', '1'], env);
+  it('prints JSON in the API shape', async () => {
+    const { code, out } = await run(['list', '--json', '--limit', '1'], env);
     expect(code).toBe(0);
     const { calls } = JSON.parse(out) as { calls: Array<Record<string, unknown>> };
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ callSid: OTHER_CALLS[0].callSid, from: '+12125550188' });
 
-    const shown = JSON.parse(run(['show', featured, '--json'], env).out) as { transcript: unknown[]; events: unknown[] };
+    const shown = JSON.parse((await run(['show', featured, '--json'], env)).out) as { transcript: unknown[]; events: unknown[] };
     expect(shown.transcript).toHaveLength(FEATURED_CALL.turns.length);
     expect(shown.events).toHaveLength(3);
   });
 
-  it('shows a call as a readable transcript with the interruption marked, events, latency and cost', () => {
-    const { code, out } = run(['show', featured], env, { columns: 100 });
+  it('shows a call as a readable transcript with the interruption marked, events, latency and cost', async () => {
+    const { code, out } = await run(['show', featured], env, { columns: 100 });
     expect(code).toBe(0);
     expect(out).toContain('+14155550142 → +14155550100  caller hung up');
     expect(out).toMatch(/Latency\s+first audio 820 ms · replies 610 \/ 740 \/ 580 \/ 690 \/ 520 ms \(median 610 ms\)/);
@@ -91,60 +91,60 @@ describe('npm run calls', () => {
     for (const line of out.split('\n')) expect(line.length).toBeLessThanOrEqual(125);
   });
 
-  it('filters by direction and outcome, and shows how a call that never connected ended', () => {
+  it('filters by direction and outcome, and shows how a call that never connected ended', async () => {
     const placedDb = path.join(dir, 'placed.db');
     const store = openSqliteStore(placedDb);
-    seedCalls(store, [{ callSid: 'CAanswered', from: '+14155550142', ago: 120_000, lengthS: 30, turns: [] }], { now: NOW });
+    await seedCalls(store, [{ callSid: 'CAanswered', from: '+14155550142', ago: 120_000, lengthS: 30, turns: [] }], { now: NOW });
     const placed = { direction: 'outbound' as const, from: '+14155550100', to: '+14155550177', model: 'gpt-realtime', voice: 'marin', personaName: 'reminders', audioMode: 'pcm16' as const };
-    store.progress({ callSid: 'CAnoanswer', outcome: 'ringing', at: NOW - 60_000, call: { ...placed, startedAt: NOW - 60_000 } });
-    store.progress({ callSid: 'CAnoanswer', outcome: 'no-answer', at: NOW - 30_000, call: { ...placed, startedAt: NOW - 60_000 } });
-    store.shutdown();
+    await store.progress({ callSid: 'CAnoanswer', outcome: 'ringing', at: NOW - 60_000, call: { ...placed, startedAt: NOW - 60_000 } });
+    await store.progress({ callSid: 'CAnoanswer', outcome: 'no-answer', at: NOW - 30_000, call: { ...placed, startedAt: NOW - 60_000 } });
+    await store.shutdown();
     const placedEnv = { DATABASE_PATH: placedDb };
 
-    const listed = run(['list', '--direction', 'outbound', '--outcome', 'no-answer'], placedEnv);
+    const listed = await run(['list', '--direction', 'outbound', '--outcome', 'no-answer'], placedEnv);
     expect(listed.code).toBe(0);
     const lines = listed.out.trimEnd().split('\n');
     expect(lines).toHaveLength(4);
     expect(lines[1]).toMatch(/\+14155550100\s+\+14155550177\s+–\s+0\s+0\s+\$0\s+no answer\s+CAnoanswer$/);
-    expect(run(['list', '--direction', 'inbound'], placedEnv).out).toMatch(/caller hung up\s+CAanswered\n\n1 call/);
-    expect(run(['show', 'CAnoanswer'], placedEnv).out).toContain('CAnoanswer · outbound · no-answer · never reached the agent');
-    expect(run(['list', '--outcome', 'maybe'], placedEnv)).toMatchObject({ code: 2, err: expect.stringMatching(/^outcome: "maybe" is not one of/) });
+    expect((await run(['list', '--direction', 'inbound'], placedEnv)).out).toMatch(/caller hung up\s+CAanswered\n\n1 call/);
+    expect((await run(['show', 'CAnoanswer'], placedEnv)).out).toContain('CAnoanswer · outbound · no-answer · never reached the agent');
+    expect((await run(['list', '--outcome', 'maybe'], placedEnv))).toMatchObject({ code: 2, err: expect.stringMatching(/^outcome: "maybe" is not one of/) });
   });
 
-  it('accepts the start of a call SID when only one call has it', () => {
-    expect(run(['show', featured.slice(0, 8)], env).out).toContain(featured);
-    const ambiguous = run(['show', 'CA'], env);
+  it('accepts the start of a call SID when only one call has it', async () => {
+    expect((await run(['show', featured.slice(0, 8)], env)).out).toContain(featured);
+    const ambiguous = await run(['show', 'CA'], env);
     expect(ambiguous.code).toBe(1);
     expect(ambiguous.err).toMatch(/No call CA\. Did you mean: CA/);
   });
 
-  it('colours the output for a terminal, and keeps records from sending escape sequences', () => {
+  it('colours the output for a terminal, and keeps records from sending escape sequences', async () => {
     const store = openSqliteStore(db);
-    seedCalls(store, [{ callSid: 'CAescape', from: '+1\u001b[2J', ago: 100, lengthS: 3, turns: [{ role: 'caller', at: 1, text: 'hi\u001b]0;owned\u0007' }] }], { now: NOW });
-    store.shutdown();
-    const colored = run(['show', 'CAescape'], env, { color: true });
+    await seedCalls(store, [{ callSid: 'CAescape', from: '+1\u001b[2J', ago: 100, lengthS: 3, turns: [{ role: 'caller', at: 1, text: 'hi\u001b]0;owned\u0007' }] }], { now: NOW });
+    await store.shutdown();
+    const colored = await run(['show', 'CAescape'], env, { color: true });
     expect(colored.out).toContain('\u001b[1m'); // ours
     expect(colored.out).not.toContain('\u001b[2J');
     expect(colored.out).not.toContain('\u001b]0;');
     expect(colored.out).toContain('hi ]0;owned');
   });
 
-  it('explains bad usage with exit code 2', () => {
+  it('explains bad usage with exit code 2', async () => {
     for (const argv of [[], ['frobnicate'], ['show'], ['list', '--bogus'], ['list', '--since', 'someday']]) {
-      const { code, err } = run(argv, env);
+      const { code, err } = await run(argv, env);
       expect(code).toBe(2);
       expect(err.length).toBeGreaterThan(10);
     }
-    expect(run(['--help'], env).out).toContain('npm run calls -- list');
+    expect((await run(['--help'], env)).out).toContain('npm run calls -- list');
   });
 
-  it('says so for an unknown call (exit 1), and for a missing database without creating one', () => {
-    expect(run(['show', 'CAmissing'], env)).toMatchObject({ code: 1, err: 'No call CAmissing.\n' });
+  it('says so for an unknown call (exit 1), and for a missing database without creating one', async () => {
+    expect((await run(['show', 'CAmissing'], env))).toMatchObject({ code: 1, err: 'No call CAmissing.\n' });
     const missing = path.join(dir, 'nowhere', 'calls.db');
-    const listed = run(['list'], { DATABASE_PATH: missing });
+    const listed = await run(['list'], { DATABASE_PATH: missing });
     expect(listed.code).toBe(0);
     expect(listed.err).toContain(`No call database at ${missing}`);
-    expect(run(['list', '--json'], { DATABASE_PATH: missing }).out).toBe('{\n  "calls": []\n}\n');
+    expect((await run(['list', '--json'], { DATABASE_PATH: missing })).out).toBe('{\n  "calls": []\n}\n');
     expect(existsSync(missing)).toBe(false);
   });
 

@@ -92,7 +92,7 @@ describe('npm run simulate', () => {
     expect(loud(greetingAt / 8 + 800, greetingAt / 8 + 1300)).toBeLessThan(0.01);
     expect(run.out).toContain(`Saved what the agent said, as heard, to ${outFile}`);
     const callSid = /Call (CA[0-9a-f]{32})/.exec(run.out)![1];
-    expect(agent.store.get(callSid)).toMatchObject({ direction: 'inbound', from: '+15555550100', endReason: 'caller-hung-up' });
+    expect(await agent.store.get(callSid)).toMatchObject({ direction: 'inbound', from: '+15555550100', endReason: 'caller-hung-up' });
   });
 
   it('calls through the softphone and barges in where asked: the cut it reports is where the server truncated', async () => {

@@ -109,7 +109,7 @@ describeBrowser('the softphone in chromium', () => {
     await expect(link.getAttribute('href')).resolves.toBe(`/calls/${ended.callSid}`);
 
     await agent.recordingsSettled();
-    const call = agent.store.get(ended.callSid!)!;
+    const call = (await agent.store.get(ended.callSid!))!;
     expect(call).toMatchObject({ direction: 'web', to: 'softphone', endReason: 'caller-hung-up' });
     expect(call.from).toMatch(/Chrome/);
     expect(call.transcript.some((t) => t.role === 'agent' && t.text === 'Sure, I can help with that.')).toBe(true);

@@ -198,7 +198,7 @@ describe('the softphone on the server', () => {
     expect(page.events('ended')).toEqual([{ event: 'ended', reason: 'caller-hung-up' }]);
     await session.closed;
     await agent.recordingsSettled();
-    const call = agent.store.get(ticket.callSid)!;
+    const call = (await agent.store.get(ticket.callSid))!;
     expect(call).toMatchObject({ direction: 'web', from: 'Mozilla/5.0 (TestBrowser)', to: 'softphone', streamSid: ticket.streamSid, endReason: 'caller-hung-up' });
     expect(call.transcript.map((t) => t.role)).toEqual(['agent', 'caller', 'agent']);
   });

@@ -80,9 +80,24 @@ describe('schema migrations', () => {
     expect(() => openSqliteStore(file)).toThrow(/newer than this program knows/);
   });
 
-  it('opens a database created by an earlier start, and reads what it holds', () => {
+  it('a second process migrating at the same time finds each step done and applies nothing twice', () => {
+    const first = new Database(file);
+    const second = new Database(file);
+    try {
+      second.pragma('busy_timeout = 5000');
+      migrate(first, MIGRATIONS.slice(0, 2));
+      expect(migrate(second)).toBe(MIGRATIONS.length - 2);
+      expect(migrate(first)).toBe(0);
+      expect(version(first)).toBe(MIGRATIONS.length);
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+
+  it('opens a database created by an earlier start, and reads what it holds', async () => {
     const first = openSqliteStore(file);
-    first.open({
+    await first.open({
       callSid: 'CA1',
       streamSid: 'MZ1',
       direction: 'outbound',
@@ -95,12 +110,12 @@ describe('schema migrations', () => {
       personaName: 'Ada',
       audioMode: 'passthrough',
     });
-    first.shutdown();
+    await first.shutdown();
     const second = openSqliteStore(file);
     try {
-      expect(second.get('CA1')).toMatchObject({ direction: 'outbound', voice: 'cedar', audioMode: 'passthrough' });
+      expect(await second.get('CA1')).toMatchObject({ direction: 'outbound', voice: 'cedar', audioMode: 'passthrough' });
     } finally {
-      second.shutdown();
+      await second.shutdown();
     }
   });
 });

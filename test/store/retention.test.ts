@@ -11,8 +11,8 @@ describe('retention', () => {
   let recordings: string;
   let store: CallStore;
 
-  function endedCall(callSid: string, endedAt: number, recordingFile?: string, undeletable = false): void {
-    store.open({
+  async function endedCall(callSid: string, endedAt: number, recordingFile?: string, undeletable = false): Promise<void> {
+    await store.open({
       callSid,
       streamSid: `MZ${callSid}`,
       direction: 'inbound',
@@ -25,7 +25,7 @@ describe('retention', () => {
       personaName: 'Ada',
       audioMode: 'pcm16',
     });
-    store.close(callSid, { endedAt, endReason: 'caller-hung-up', recordingFile });
+    await store.close(callSid, { endedAt, endReason: 'caller-hung-up', recordingFile });
     // A folder by the recording's name stands in for a file that cannot be deleted (tests run as root).
     if (recordingFile && undeletable) mkdirSync(path.join(recordings, recordingFile));
     else if (recordingFile) writeFileSync(path.join(recordings, recordingFile), 'RIFF');
@@ -37,27 +37,27 @@ describe('retention', () => {
     mkdirSync(recordings);
     store = openSqliteStore(path.join(dir, 'calls.db'));
   });
-  afterEach(() => {
-    store.shutdown();
+  afterEach(async () => {
+    await store.shutdown();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('deletes calls and recordings older than N days, and keeps the rest', () => {
-    endedCall('CAold', NOW - 31 * DAY, 'CAold.wav');
-    endedCall('CAoldQuiet', NOW - 40 * DAY);
-    endedCall('CArecent', NOW - 29 * DAY, 'CArecent.wav');
+  it('deletes calls and recordings older than N days, and keeps the rest', async () => {
+    await endedCall('CAold', NOW - 31 * DAY, 'CAold.wav');
+    await endedCall('CAoldQuiet', NOW - 40 * DAY);
+    await endedCall('CArecent', NOW - 29 * DAY, 'CArecent.wav');
 
-    expect(applyRetention(store, 30, recordings, NOW)).toEqual({
+    expect(await applyRetention(store, 30, recordings, NOW)).toEqual({
       cutoff: NOW - 30 * DAY,
       recordingsDeleted: 1,
       recordingsFailed: 0,
     });
-    expect(store.list().map((c) => c.callSid)).toEqual(['CArecent']);
+    expect((await store.list()).map((c) => c.callSid)).toEqual(['CArecent']);
     expect(existsSync(path.join(recordings, 'CAold.wav'))).toBe(false);
     expect(existsSync(path.join(recordings, 'CArecent.wav'))).toBe(true);
   });
 
-  it('also deletes old recordings whose call record is gone, but not other files', () => {
+  it('also deletes old recordings whose call record is gone, but not other files', async () => {
     const orphan = path.join(recordings, 'CAorphan.wav');
     const notes = path.join(recordings, 'README.txt');
     writeFileSync(orphan, 'RIFF');
@@ -65,12 +65,12 @@ describe('retention', () => {
     const longAgo = new Date(NOW - 100 * DAY);
     utimesSync(orphan, longAgo, longAgo);
     utimesSync(notes, longAgo, longAgo);
-    expect(applyRetention(store, 30, recordings, NOW).recordingsDeleted).toBe(1);
+    expect((await applyRetention(store, 30, recordings, NOW)).recordingsDeleted).toBe(1);
     expect(existsSync(orphan)).toBe(false);
     expect(existsSync(notes)).toBe(true);
   });
 
-  it('deletes partial recordings a crash left behind, but not one a call is still writing', () => {
+  it('deletes partial recordings a crash left behind, but not one a call is still writing', async () => {
     const crashed = path.join(recordings, 'CAcrashed.wav.partial');
     const live = path.join(recordings, 'CAlive.wav.partial');
     writeFileSync(crashed, 'RIFF');
@@ -78,48 +78,48 @@ describe('retention', () => {
     const longAgo = new Date(NOW - 100 * DAY);
     utimesSync(crashed, longAgo, longAgo);
     utimesSync(live, new Date(NOW), new Date(NOW));
-    expect(applyRetention(store, 30, recordings, NOW).recordingsDeleted).toBe(1);
+    expect((await applyRetention(store, 30, recordings, NOW)).recordingsDeleted).toBe(1);
     expect(readdirSync(recordings)).toEqual(['CAlive.wav.partial']);
   });
 
-  it('goes on past a recording it cannot delete, and keeps that call to try again next time', () => {
-    endedCall('CAstuck', NOW - 40 * DAY, 'CAstuck.wav', true);
-    endedCall('CAold', NOW - 35 * DAY, 'CAold.wav');
-    endedCall('CAquiet', NOW - 35 * DAY);
+  it('goes on past a recording it cannot delete, and keeps that call to try again next time', async () => {
+    await endedCall('CAstuck', NOW - 40 * DAY, 'CAstuck.wav', true);
+    await endedCall('CAold', NOW - 35 * DAY, 'CAold.wav');
+    await endedCall('CAquiet', NOW - 35 * DAY);
     const orphan = path.join(recordings, 'CAorphan.wav');
     writeFileSync(orphan, 'RIFF');
     utimesSync(orphan, new Date(NOW - 100 * DAY), new Date(NOW - 100 * DAY));
 
-    expect(applyRetention(store, 30, recordings, NOW)).toEqual({
+    expect(await applyRetention(store, 30, recordings, NOW)).toEqual({
       cutoff: NOW - 30 * DAY,
       recordingsDeleted: 2,
       recordingsFailed: 1,
     });
-    expect(store.list().map((c) => c.callSid)).toEqual(['CAstuck']);
+    expect((await store.list()).map((c) => c.callSid)).toEqual(['CAstuck']);
     expect(readdirSync(recordings)).toEqual(['CAstuck.wav']);
 
     rmSync(path.join(recordings, 'CAstuck.wav'), { recursive: true });
     writeFileSync(path.join(recordings, 'CAstuck.wav'), 'RIFF');
-    expect(applyRetention(store, 30, recordings, NOW)).toMatchObject({ recordingsDeleted: 1, recordingsFailed: 0 });
-    expect(store.list()).toEqual([]);
+    expect(await applyRetention(store, 30, recordings, NOW)).toMatchObject({ recordingsDeleted: 1, recordingsFailed: 0 });
+    expect(await store.list()).toEqual([]);
     expect(readdirSync(recordings)).toEqual([]);
   });
 
-  it('keeps everything when retention is 0, and copes with a missing recordings folder', () => {
-    endedCall('CAancient', NOW - 3650 * DAY);
-    expect(applyRetention(store, 0, recordings, NOW)).toEqual({ cutoff: undefined, recordingsDeleted: 0, recordingsFailed: 0 });
-    expect(store.list()).toHaveLength(1);
-    expect(applyRetention(store, 1, path.join(dir, 'nowhere'), NOW).recordingsDeleted).toBe(0);
-    expect(store.list()).toHaveLength(0);
+  it('keeps everything when retention is 0, and copes with a missing recordings folder', async () => {
+    await endedCall('CAancient', NOW - 3650 * DAY);
+    expect(await applyRetention(store, 0, recordings, NOW)).toEqual({ cutoff: undefined, recordingsDeleted: 0, recordingsFailed: 0 });
+    expect(await store.list()).toHaveLength(1);
+    expect((await applyRetention(store, 1, path.join(dir, 'nowhere'), NOW)).recordingsDeleted).toBe(0);
+    expect(await store.list()).toHaveLength(0);
   });
 
-  it('runs at once when scheduled, and stops when asked', () => {
-    endedCall('CAold', Date.now() - 10 * DAY);
+  it('runs at once when scheduled, and stops when asked', async () => {
+    await endedCall('CAold', Date.now() - 10 * DAY);
     const results: unknown[] = [];
     const stop = scheduleRetention(store, 7, recordings, { onResult: (r) => results.push(r) });
-    stop();
+    await stop(); // waits for the run in progress
     expect(results).toHaveLength(1);
-    expect(store.list()).toHaveLength(0);
+    expect(await store.list()).toHaveLength(0);
     expect(scheduleRetention(store, 0, recordings)).toBeInstanceOf(Function);
   });
 });

@@ -26,8 +26,8 @@ describe('the call record with a recording', () => {
     const fake = { child: () => fake, error: (message: string, fields: { what?: string }) => errors.push(`${message}: ${fields.what}`) };
     log = fake as unknown as Logger;
   });
-  afterEach(() => {
-    store.shutdown();
+  afterEach(async () => {
+    await store.shutdown();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -42,10 +42,10 @@ describe('the call record with a recording', () => {
     call.callerAudio(new Uint8Array(160).fill(0x10), 0);
     call.agentAudio(new Uint8Array(160).fill(0x20), 20);
     call.finish('caller-hung-up');
-    expect(store.get(CALL_SID)).toMatchObject({ endReason: 'caller-hung-up' });
+    expect(await store.get(CALL_SID)).toMatchObject({ endReason: 'caller-hung-up' });
 
     await record.settled();
-    expect(store.get(CALL_SID)).toMatchObject({ endReason: 'caller-hung-up', recordingFile: `${CALL_SID}.wav` });
+    expect(await store.get(CALL_SID)).toMatchObject({ endReason: 'caller-hung-up', recordingFile: `${CALL_SID}.wav` });
     expect(statSync(path.join(recordingsDir, `${CALL_SID}.wav`)).size).toBe(44 + 40 * 8 * 4);
     expect(errors).toEqual([]);
   });
@@ -57,8 +57,8 @@ describe('the call record with a recording', () => {
     call.callerAudio(new Uint8Array(160), 0);
     call.finish('agent-ended');
     await record.settled();
-    expect(store.get(CALL_SID)).toMatchObject({ endReason: 'agent-ended' });
-    expect(store.get(CALL_SID)?.recordingFile).toBeUndefined();
+    expect(await store.get(CALL_SID)).toMatchObject({ endReason: 'agent-ended' });
+    expect((await store.get(CALL_SID))?.recordingFile).toBeUndefined();
     expect(errors).toEqual(['could not write the call record: recording']);
   });
 

@@ -82,7 +82,7 @@ export class TestAgent {
       }),
       softphone,
       tools: loadToolRegistry(config.tools),
-      note: (callSid, event) => store.addEvent(callSid, { at: Date.now(), ...event }),
+      note: (callSid, event) => void store.addEvent(callSid, { at: Date.now(), ...event }).catch(() => {}),
       outbound,
     });
     const address = await server.listen(0, '127.0.0.1');
@@ -108,7 +108,7 @@ export class TestAgent {
     await this.server.close();
     await this.fake.close();
     await this.recordingsSettled();
-    this.store.shutdown();
+    await this.store.shutdown();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }

@@ -167,16 +167,20 @@ export const OTHER_CALLS: DemoCall[] = [
   },
 ];
 
-/** Writes `calls` into `store` as a live call would, and a recording for the featured one if asked. */
-export function seedCalls(
+/**
+ * Writes `calls` into `store` as a live call would (without waiting for each write), and a recording for the
+ * featured one if asked. Resolves once all are on record.
+ */
+export async function seedCalls(
   store: CallStore,
   calls: DemoCall[],
   options: { now: number; recordingsDir?: string; withRecording?: string[] },
-): void {
+): Promise<void> {
+  const writes: Array<Promise<unknown>> = [];
   for (const demo of calls) {
     const startedAt = options.now - demo.ago;
     const answeredAt = startedAt + 350;
-    store.open({
+    writes.push(store.open({
       callSid: demo.callSid,
       streamSid: `MZ${demo.callSid.slice(2)}`,
       direction: demo.direction ?? 'inbound',
@@ -188,9 +192,9 @@ export function seedCalls(
       voice: 'marin',
       personaName: PERSONA,
       audioMode: 'pcm16',
-    });
+    }));
     for (const turn of demo.turns) {
-      store.addTurn(demo.callSid, {
+      writes.push(store.addTurn(demo.callSid, {
         role: turn.role,
         text: turn.text,
         at: answeredAt + Math.round(turn.at * 1000),
@@ -202,36 +206,37 @@ export function seedCalls(
             }
           : {}),
         ...(turn.latencyMs !== undefined ? { latencyMs: turn.latencyMs } : {}),
-      });
+      }));
     }
     for (const event of demo.events ?? []) {
       const { atS, ...rest } = event;
-      store.addEvent(demo.callSid, { ...rest, at: answeredAt + Math.round(atS * 1000) });
+      writes.push(store.addEvent(demo.callSid, { ...rest, at: answeredAt + Math.round(atS * 1000) }));
     }
     const usage = { ...emptyUsage(), ...demo.usage };
-    store.updateStats(demo.callSid, {
+    writes.push(store.updateStats(demo.callSid, {
       bargeIns: demo.turns.filter((t) => t.cut).length,
       firstAudioMs: demo.firstAudioMs,
       turnLatenciesMs: demo.turns.flatMap((t) => (t.latencyMs ? [t.latencyMs] : [])),
       usage,
       costUsd: estimateCostUsd('gpt-realtime', usage),
-    });
+    }));
     if (demo.lengthS === undefined) continue;
     let recordingFile: string | undefined;
     if (options.recordingsDir && options.withRecording?.includes(demo.callSid)) {
       recordingFile = saveRecording(options.recordingsDir, demo.callSid, demoRecording(demo));
     }
-    store.close(demo.callSid, {
+    writes.push(store.close(demo.callSid, {
       endedAt: answeredAt + demo.lengthS * 1000,
       endReason: demo.endReason ?? 'caller-hung-up',
       recordingFile,
-    });
+    }));
   }
+  await Promise.all(writes);
 }
 
-/** All the demo calls, the featured one with a recording. Returns the featured call's SID. */
-export function seedDemoCalls(store: CallStore, options: { now: number; recordingsDir: string }): string {
-  seedCalls(store, [FEATURED_CALL, ...OTHER_CALLS], { ...options, withRecording: [FEATURED_CALL.callSid] });
+/** All the demo calls, the featured one with a recording. Resolves to the featured call's SID. */
+export async function seedDemoCalls(store: CallStore, options: { now: number; recordingsDir: string }): Promise<string> {
+  await seedCalls(store, [FEATURED_CALL, ...OTHER_CALLS], { ...options, withRecording: [FEATURED_CALL.callSid] });
   return FEATURED_CALL.callSid;
 }
 

@@ -35,7 +35,7 @@ export class ReviewServer {
   async stop(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.store.shutdown();
+    await this.store.shutdown();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
