@@ -23,7 +23,8 @@ function inner(): jest.Mocked<CallRecorder> {
     callerAudio: jest.fn(),
     agentAudio: jest.fn(),
     agentCleared: jest.fn(),
-    finish: jest.fn(() => Promise.resolve()) as jest.Mocked<CallRecorder>['finish'],
+    // Typed void, but the store's recorder returns a promise: what the decorator must hand back.
+    finish: jest.fn(() => Promise.resolve()) as unknown as jest.Mocked<CallRecorder>['finish'],
   };
 }
 
