@@ -5,16 +5,27 @@
  *                         [--direction outbound] [--outcome no-answer] [--search "parking"] [--limit 20] [--json]
  *   npm run calls -- show <callSid> [--json]
  *
- * Reads DATABASE_PATH (from the environment or .env; default data/calls.db). Needs no API key.
+ * Reads DATABASE_URL (PostgreSQL) when set, else DATABASE_PATH (SQLite; default data/calls.db), from the
+ * environment or .env. Needs no API key.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderCallListText, renderCallText } from '../src/review';
-import { CALL_OUTCOMES, DIRECTIONS, openSqliteStore, parseCallFilter, recordingsDirFor, type CallStore } from '../src/store';
+import {
+  CALL_OUTCOMES,
+  describeStore,
+  DIRECTIONS,
+  openPostgresStore,
+  openSqliteStore,
+  parseCallFilter,
+  recordingsDirFor,
+  type CallStore,
+} from '../src/store';
 
-/** The same default as src/config.ts; read on its own so listing calls never needs the rest of the config. */
+/** The same defaults as src/config.ts; read on their own so listing calls never needs the rest of the config. */
 const DEFAULT_DATABASE_PATH = 'data/calls.db';
+const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
 
 const USAGE = `Usage:
   npm run calls -- list [options]      calls, newest first
@@ -31,7 +42,8 @@ List options:
   --limit <n>        at most n calls (default 20)
 Both:
   --json             machine-readable output (the same shape as GET /api/calls)
-  --db <file>        the call database (default: DATABASE_PATH, else ${DEFAULT_DATABASE_PATH})
+  --db <file>        an SQLite call database (default: DATABASE_URL for PostgreSQL, else DATABASE_PATH, else
+                     ${DEFAULT_DATABASE_PATH})
 `;
 
 export interface CliIo {
@@ -85,17 +97,29 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 
   const databasePath = values.db ?? (io.env.DATABASE_PATH?.trim() || DEFAULT_DATABASE_PATH);
-  if (!existsSync(databasePath)) {
+  const databaseUrl = values.db === undefined ? io.env.DATABASE_URL?.trim() || undefined : undefined;
+  const recordingsDir = io.env.RECORDINGS_DIR?.trim() || recordingsDirFor(databasePath);
+  if (!databaseUrl && !existsSync(databasePath)) {
     // Do not create an empty database just by looking: there is simply nothing recorded yet.
     if (command === 'list' && values.json) io.out(`${JSON.stringify({ calls: [] }, null, 2)}\n`);
     io.err(`No call database at ${databasePath} yet: the server creates it when it starts (DATABASE_PATH).\n`);
     return command === 'list' ? 0 : 1;
   }
 
-  const store = openSqliteStore(databasePath);
+  let store: CallStore;
+  try {
+    // One connection is all a command needs.
+    store = databaseUrl
+      ? await openPostgresStore(databaseUrl, { poolSize: 1, connectTimeoutMs: DATABASE_CONNECT_TIMEOUT_MS })
+      : openSqliteStore(databasePath);
+  } catch (err) {
+    const { engine, at } = describeStore({ databasePath, databaseUrl });
+    io.err(`Cannot open the call database (${engine}, ${at}): ${(err as Error).message}\n`);
+    return 1;
+  }
   try {
     const style = { color: io.color ?? false, width: io.columns ?? 100 };
-    if (command === 'show') return await show(store, rest[0], databasePath, values.json, style, io);
+    if (command === 'show') return await show(store, rest[0], recordingsDir, values.json, style, io);
 
     const { filter, problems } = parseCallFilter(
       {
@@ -125,7 +149,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 async function show(
   store: CallStore,
   callSid: string,
-  databasePath: string,
+  recordingsDir: string,
   json: boolean,
   style: { color: boolean; width: number },
   io: CliIo,
@@ -142,7 +166,7 @@ async function show(
     io.out(`${JSON.stringify(call, null, 2)}\n`);
     return 0;
   }
-  const recording = call.recordingFile ? path.join(recordingsDirFor(databasePath), path.basename(call.recordingFile)) : undefined;
+  const recording = call.recordingFile ? path.join(recordingsDir, path.basename(call.recordingFile)) : undefined;
   io.out(renderCallText(call, style, recording && existsSync(recording) ? recording : undefined));
   return 0;
 }

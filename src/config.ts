@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { RealtimeReasoningEffort } from 'openai/resources/realtime/realtime';
 import { z } from 'zod';
 import {
@@ -170,6 +171,16 @@ const EnvSchema = z.object({
       .optional(),
   ),
   DATABASE_PATH: optionalText.pipe(z.string().default('data/calls.db')),
+  // Set: PostgreSQL, shared by every instance; the message never repeats the URL (it holds a password).
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL, e.g. postgres://agent:secret@db.internal:5432/calls')
+      .optional(),
+  ),
+  DATABASE_POOL_SIZE: integer(10, 1, 1000),
+  // Unset: recordings/ beside DATABASE_PATH.
+  RECORDINGS_DIR: optionalText,
   RECORD_CALLS: flag(false),
   RETENTION_DAYS: integer(0, 0, 36500),
   PRICES_FILE: optionalText,
@@ -235,7 +246,16 @@ export interface Config {
     earlyModelSession: boolean;
   };
   store: {
+    /** The SQLite database, when `databaseUrl` is unset. */
     databasePath: string;
+    /** PostgreSQL (postgres://…), for several instances; unset: SQLite at `databasePath`. */
+    databaseUrl: string | undefined;
+    /** PostgreSQL connections each instance keeps at most. */
+    poolSize: number;
+    /** A PostgreSQL connection not made by then fails. */
+    connectTimeoutMs: number;
+    /** Call recordings (WAV files); instances serving the same records must share it. */
+    recordingsDir: string;
     recordCalls: boolean;
     /** 0: keep forever. */
     retentionDays: number;
@@ -376,7 +396,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       firstWordsTimeoutMs: 8_000,
       earlyModelSession: e.EARLY_MODEL_SESSION,
     },
-    store: { databasePath: e.DATABASE_PATH, recordCalls: e.RECORD_CALLS, retentionDays: e.RETENTION_DAYS, prices },
+    store: {
+      databasePath: e.DATABASE_PATH,
+      databaseUrl: e.DATABASE_URL,
+      poolSize: e.DATABASE_POOL_SIZE,
+      connectTimeoutMs: 10_000,
+      recordingsDir: e.RECORDINGS_DIR ?? path.join(path.dirname(e.DATABASE_PATH), 'recordings'),
+      recordCalls: e.RECORD_CALLS,
+      retentionDays: e.RETENTION_DAYS,
+      prices,
+    },
     tools: {
       dir: e.TOOLS_DIR,
       timeoutMs: e.TOOL_TIMEOUT_MS,

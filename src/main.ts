@@ -9,7 +9,7 @@ import { shutdownWarnings } from './realtime/models';
 import { createReviewRouter, generateAdminToken, signInLinks } from './review';
 import { createServer } from './server';
 import { createSoftphoneRouter, SoftphoneTickets } from './softphone';
-import { openSqliteStore, pricesFor, recordingsDirFor, scheduleRetention } from './store';
+import { databasePassword, describeStore, openCallStore, pricesFor, scheduleRetention } from './store';
 import { loadToolRegistry, type ToolRegistry } from './tools';
 
 /** Process entry: config → store → server → signals. */
@@ -17,15 +17,19 @@ async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfigOrExit();
   const adminToken = config.adminToken ?? generateAdminToken();
-  const log = createLogger(config.log, [config.openai.apiKey, config.twilio?.authToken, adminToken]);
+  const log = createLogger(config.log, [config.openai.apiKey, config.twilio?.authToken, adminToken, databasePassword(config.store.databaseUrl)]);
   for (const warning of shutdownWarnings(config)) log[warning.level](warning.message);
   const tools = loadToolsOrExit(config);
   log.info('tools offered to the agent', { tools: tools.definitions().map((tool) => tool.name) });
 
-  const store = openSqliteStore(config.store.databasePath);
-  const abandoned = await store.closeAbandoned(Date.now());
+  const store = await openCallStore(config.store, {
+    onError: (err) => log.warn('a database connection failed; it will be replaced', { error: err.message }),
+  });
+  log.info('call records', { ...describeStore(config.store), recordings: config.store.recordingsDir });
+  // On PostgreSQL other instances may be carrying the open calls: closing every open call would end theirs.
+  const abandoned = config.store.databaseUrl ? 0 : await store.closeAbandoned(Date.now());
   if (abandoned > 0) log.warn('closed calls left open by an earlier crash', { calls: abandoned });
-  const recordingsDir = recordingsDirFor(config.store.databasePath);
+  const recordingsDir = config.store.recordingsDir;
   const stopRetention = scheduleRetention(store, config.store.retentionDays, recordingsDir, {
     onResult: (result) => result.cutoff && log.info('applied call retention', { ...result }),
     onError: (err) => log.error('call retention failed', { error: err.message }),

@@ -183,7 +183,22 @@ describe('loadConfig', () => {
       firstWordsTimeoutMs: 8_000,
       earlyModelSession: true,
     });
-    expect(config.store).toEqual({ databasePath: 'data/calls.db', recordCalls: false, retentionDays: 0, prices: {} });
+    expect(config.store).toEqual({
+      databasePath: 'data/calls.db',
+      databaseUrl: undefined,
+      poolSize: 10,
+      connectTimeoutMs: 10_000,
+      recordingsDir: join('data', 'recordings'),
+      recordCalls: false,
+      retentionDays: 0,
+      prices: {},
+    });
+    expect(loadConfig({ ...minimal, DATABASE_PATH: '/var/lib/agent/calls.db' }).store.recordingsDir).toBe('/var/lib/agent/recordings');
+    const shared = loadConfig({ ...minimal, DATABASE_URL: 'postgres://agent:secret@db:5432/calls', DATABASE_POOL_SIZE: '4', RECORDINGS_DIR: '/mnt/recordings' });
+    expect(shared.store).toMatchObject({ databaseUrl: 'postgres://agent:secret@db:5432/calls', poolSize: 4, recordingsDir: '/mnt/recordings' });
+    expect(loadConfig({ ...minimal, DATABASE_URL: 'postgresql://db/calls' }).store.databaseUrl).toBe('postgresql://db/calls');
+    expect(problemsOf({ ...minimal, DATABASE_URL: 'mysql://root:secret@db/calls' })).toEqual(['DATABASE_URL must be a postgres:// URL, e.g. postgres://agent:secret@db.internal:5432/calls']);
+    expect(problemsOf({ ...minimal, DATABASE_POOL_SIZE: '0' })).toEqual(['DATABASE_POOL_SIZE must be at least 1']);
     expect(config.adminToken).toBeUndefined();
     const file = join(mkdtempSync(join(tmpdir(), 'prices-')), 'prices.json');
     const prices = { 'my-model': { audioIn: 1, audioInCached: 0.1, textIn: 1, textInCached: 0.1, audioOut: 2, textOut: 2 } };

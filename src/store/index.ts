@@ -1,7 +1,10 @@
-/** Call records: the repository interface, its SQLite implementation, costs, recordings and retention. */
+/** Call records: the repository interface, its SQLite and PostgreSQL implementations, costs, recordings and retention. */
 export type * from './types';
 export { openSqliteStore, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './sqliteStore';
 export { orderWrites, KeyedQueue } from './ordered';
+export { openPostgresStore, type PostgresOptions } from './postgresStore';
+export { migratePostgres, POSTGRES_MIGRATIONS, type PostgresMigration } from './postgresMigrations';
+export { databasePassword, describeStore, openCallStore, type StoreSettings } from './open';
 export { migrate, MIGRATIONS, newerSchema, type Migration } from './migrations';
 export {
   addResponseUsage,

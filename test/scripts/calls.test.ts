@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { main, type CliIo } from '../../scripts/calls';
-import { openSqliteStore, recordingsDirFor } from '../../src/store';
+import { openPostgresStore, openSqliteStore, recordingsDirFor } from '../../src/store';
 import { FEATURED_CALL, OTHER_CALLS, seedCalls, seedDemoCalls } from '../support/callRecords';
+import { createTestSchema, type TestSchema } from '../support/postgres';
 
 const NOW = Date.UTC(2025, 4, 20, 15, 0);
 const ROOT = path.join(__dirname, '..', '..');
@@ -164,5 +165,33 @@ describe('npm run calls', () => {
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
+  });
+});
+
+describe('npm run calls on PostgreSQL', () => {
+  let schema: TestSchema;
+  beforeAll(async () => {
+    schema = await createTestSchema('cli');
+    const store = await openPostgresStore(schema.url, { poolSize: 2, connectTimeoutMs: 5000 });
+    await seedDemoCalls(store, { now: NOW, recordingsDir: path.join(tmpdir(), 'unused-recordings') });
+    await store.shutdown();
+  });
+  afterAll(async () => schema?.drop());
+
+  it('reads DATABASE_URL, with the recordings in RECORDINGS_DIR', async () => {
+    const env = { DATABASE_URL: schema.url, RECORDINGS_DIR: '/srv/shared/recordings' };
+    const listed = await run(['list', '--search', 'parking'], env);
+    expect(listed).toMatchObject({ code: 0, err: '' });
+    expect(listed.out).toContain(FEATURED_CALL.callSid);
+    const shown = await run(['show', FEATURED_CALL.callSid.slice(0, 10)], env);
+    expect(shown.out).toContain('— interrupted at 7.2 s of 11.8 s');
+    expect(shown.out).not.toContain('Recording'); // no such file in that folder
+  });
+
+  it('says which database it could not open, without its password (exit 1)', async () => {
+    const failed = await run(['list'], { DATABASE_URL: 'postgres://agent:hunter2-secret@127.0.0.1:1/calls' });
+    expect(failed.code).toBe(1);
+    expect(failed.err).toMatch(/^Cannot open the call database \(postgres, 127\.0\.0\.1:1\/calls\): .*ECONNREFUSED/);
+    expect(failed.err).not.toContain('hunter2');
   });
 });

@@ -8,7 +8,7 @@ import { createOutbound, twilioRest } from '../../src/outbound';
 import { createReviewRouter } from '../../src/review';
 import { createServer, type AgentServer } from '../../src/server';
 import { createSoftphoneRouter, SoftphoneTickets } from '../../src/softphone';
-import { openSqliteStore, recordingsDirFor, type CallStore } from '../../src/store';
+import { openCallStore, type CallStore } from '../../src/store';
 import { loadToolRegistry } from '../../src/tools';
 import { FakeRealtimeServer, type FakeRealtimeOptions, type FakeSession } from './fakeRealtime';
 import { SimulatedCall, type DialOptions } from './twilioSimulator';
@@ -62,8 +62,9 @@ export class TestAgent {
     });
     adjust(config);
     const log = createLogger(config.log, [config.openai.apiKey, AUTH_TOKEN]);
-    const store = openSqliteStore(config.store.databasePath);
-    const recordingsDir = recordingsDirFor(config.store.databasePath);
+    // SQLite in the throwaway folder, or PostgreSQL when the test sets DATABASE_URL.
+    const store = await openCallStore(config.store);
+    const recordingsDir = config.store.recordingsDir;
     const rest = new TwilioRestStandIn({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, numbers: [{ phoneNumber: AGENT_NUMBER }] });
     const outbound = createOutbound({ config, log, store, rest: twilioRest({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, rest) });
     const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor }, log);

@@ -1,0 +1,120 @@
+import type { ClientBase } from 'pg';
+import { newerSchema } from './migrations';
+
+/**
+ * PostgreSQL schema migrations: the same steps as the SQLite list (migrations.ts), in PostgreSQL's words, so schema
+ * version N is the same schema on both engines. Applied in order, each once: `schema_version` has a row per step
+ * applied. Never edit a released one: add a new step at the end of both lists.
+ *
+ * Times are epoch milliseconds in BIGINT (read back as numbers); `seq` orders calls that started at the same
+ * millisecond as SQLite's rowid does.
+ */
+export type PostgresMigration = string;
+
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  // 1: calls, their turns (the transcript as heard) and their events.
+  `
+    CREATE TABLE calls (
+      call_sid             TEXT PRIMARY KEY,
+      seq                  BIGINT GENERATED ALWAYS AS IDENTITY,
+      stream_sid           TEXT NOT NULL,
+      direction            TEXT NOT NULL,
+      from_number          TEXT NOT NULL,
+      to_number            TEXT NOT NULL,
+      started_at           BIGINT NOT NULL,
+      answered_at          BIGINT NOT NULL,
+      ended_at             BIGINT,
+      end_reason           TEXT,
+      model                TEXT NOT NULL,
+      voice                TEXT NOT NULL,
+      persona_name         TEXT NOT NULL,
+      audio_mode           TEXT NOT NULL,
+      barge_ins            INTEGER NOT NULL DEFAULT 0,
+      first_audio_ms       INTEGER,
+      turn_latencies_json  TEXT NOT NULL DEFAULT '[]',
+      tokens_audio_in         INTEGER NOT NULL DEFAULT 0,
+      tokens_audio_in_cached  INTEGER NOT NULL DEFAULT 0,
+      tokens_text_in          INTEGER NOT NULL DEFAULT 0,
+      tokens_text_in_cached   INTEGER NOT NULL DEFAULT 0,
+      tokens_audio_out        INTEGER NOT NULL DEFAULT 0,
+      tokens_text_out         INTEGER NOT NULL DEFAULT 0,
+      tokens_transcription    INTEGER NOT NULL DEFAULT 0,
+      cost_usd             DOUBLE PRECISION NOT NULL DEFAULT 0,
+      recording_file       TEXT
+    );
+    CREATE INDEX calls_by_start ON calls (started_at DESC, seq DESC);
+    CREATE INDEX calls_by_end ON calls (ended_at);
+
+    CREATE TABLE turns (
+      id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      call_sid     TEXT NOT NULL REFERENCES calls (call_sid) ON DELETE CASCADE,
+      role         TEXT NOT NULL,
+      text         TEXT NOT NULL,
+      at           BIGINT NOT NULL,
+      interrupted  BOOLEAN NOT NULL DEFAULT false,
+      heard_ms     INTEGER,
+      spoken_ms    INTEGER,
+      latency_ms   INTEGER
+    );
+    CREATE INDEX turns_by_call ON turns (call_sid, at, id);
+
+    CREATE TABLE events (
+      id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      call_sid     TEXT NOT NULL REFERENCES calls (call_sid) ON DELETE CASCADE,
+      at           BIGINT NOT NULL,
+      type         TEXT NOT NULL,
+      summary      TEXT NOT NULL,
+      detail_json  TEXT
+    );
+    CREATE INDEX events_by_call ON events (call_sid, at, id);
+  `,
+  // 2: input transcription billed by the duration of the audio rather than by tokens.
+  `ALTER TABLE calls ADD COLUMN transcription_seconds DOUBLE PRECISION NOT NULL DEFAULT 0`,
+  // 3: Twilio's status of each call (calls we placed may never connect).
+  `
+    ALTER TABLE calls ADD COLUMN outcome TEXT;
+    UPDATE calls SET outcome = CASE WHEN ended_at IS NULL THEN 'in-progress' ELSE 'completed' END;
+  `,
+  // 4: several instances share the records: which one has each call, and which are alive.
+  `
+    ALTER TABLE calls ADD COLUMN instance_id TEXT;
+    CREATE TABLE instances (
+      instance_id   TEXT PRIMARY KEY,
+      heartbeat_at  BIGINT NOT NULL
+    );
+  `,
+];
+
+/** The first key of the advisory lock that migrations take; the second is the schema's, so schemas never wait on each other. */
+const MIGRATION_LOCK = 0x63616c6c; // "call"
+
+/**
+ * Brings the schema on the connection's search path up to `migrations.length`, one transaction per step so a
+ * failure leaves the last good version. Each step holds a transaction-scoped advisory lock and reads the version
+ * under it, so instances starting together take turns: the first applies a step, the others find it done.
+ * Refuses a schema written by a newer version of this program. Resolves to the number of steps this call applied.
+ */
+export async function migratePostgres(client: ClientBase, migrations: readonly PostgresMigration[] = POSTGRES_MIGRATIONS): Promise<number> {
+  let applied = 0;
+  for (;;) {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))', [MIGRATION_LOCK]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)');
+      const { rows } = await client.query<{ version: number }>('SELECT coalesce(max(version), 0) AS version FROM schema_version');
+      const current = rows[0].version;
+      if (current > migrations.length) throw newerSchema(current, migrations.length, 'DATABASE_URL at another database or schema');
+      if (current === migrations.length) {
+        await client.query('COMMIT');
+        return applied;
+      }
+      await client.query(migrations[current]);
+      await client.query('INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)', [current + 1, Date.now()]);
+      await client.query('COMMIT');
+      applied++;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+}
