@@ -74,6 +74,8 @@ export interface ModeResult {
     /** Calls not matched with their model session (no per-call numbers for them). */
     unpaired: number;
     pairing: 'dial order' | 'speech onset';
+    /** From the first dial to the last call connected (with its model session, when dialling one at a time). */
+    rampSeconds: number;
     /** Sessions whose frame alignment contradicted the clock (left out of the caller → model numbers). */
     misaligned: number;
   };
@@ -104,7 +106,8 @@ export interface ModeResult {
   /** The load process itself, over the same window: its lag inflates every latency above. */
   harness: { coreFraction: number; eventLoop: EventLoopDelay };
   server: { exitCode: number | null; signal: string | null; warnings: number; errors: number; messages: Array<{ level: string; message: string; count: number }> };
-  fake: { sessions: number; errors: Record<string, number>; oddAppends: number };
+  /** `oddAppends`: how many appends were not one frame; `oddAppendMs`: the first few of their lengths. */
+  fake: { sessions: number; errors: Record<string, number>; oddAppends: number; oddAppendMs: number[] };
   loadAverage: { before: number[]; after: number[] };
 }
 
@@ -112,8 +115,8 @@ interface SessionRecord {
   session: FakeSession;
   /** When each one-frame append arrived. */
   appendTimes: number[];
-  /** Appends that were not one 20 ms frame (silence filled in by the bridge): not counted. */
-  oddAppends: number;
+  /** Milliseconds of each append that was not one 20 ms frame (silence filled in by the bridge): not counted. */
+  oddAppends: number[];
   firstLoudAppend: number;
   firstLoudAt: number | undefined;
   /** Assistant audio per item, in the order the items started. */
@@ -288,7 +291,7 @@ function formatOf(format: unknown): string {
 
 /** Watches one model session: when each append arrived, the assistant audio it sent, the truncates it got. */
 function instrument(session: FakeSession): SessionRecord {
-  const rec: SessionRecord = { session, appendTimes: [], oddAppends: 0, firstLoudAppend: -1, firstLoudAt: undefined, items: new Map(), truncates: [] };
+  const rec: SessionRecord = { session, appendTimes: [], oddAppends: [], firstLoudAppend: -1, firstLoudAt: undefined, items: new Map(), truncates: [] };
   const ends = new Map<string, number>();
   session.on('client-event', (event: any) => {
     const now = performance.now();
@@ -296,7 +299,7 @@ function instrument(session: FakeSession): SessionRecord {
       const pcm = formatOf(session.sessionConfig?.audio?.input?.format) === 'audio/pcm';
       const bytes = base64Bytes(event.audio);
       if (bytes !== (pcm ? FRAME_BYTES * 6 : FRAME_BYTES)) {
-        rec.oddAppends++;
+        rec.oddAppends.push(bytes / (pcm ? 48 : MULAW_BYTES_PER_MS));
         return;
       }
       rec.appendTimes.push(now);
@@ -460,7 +463,8 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, planned) }, dialer));
     const connected = records.filter((r) => r.connectedAt !== undefined);
-    log(`${mode}: ${connected.length}/${planned} connected in ${((performance.now() - records[0]!.dialStartedAt) / 1000).toFixed(1)} s`);
+    const rampSeconds = (performance.now() - records[0]!.dialStartedAt) / 1000;
+    log(`${mode}: ${connected.length}/${planned} connected in ${rampSeconds.toFixed(1)} s`);
     if (connected.length === 0) throw new Error(`no call connected to the ${mode} bridge: ${records[0]?.dialError ?? ''}`);
 
     // The steady window: from every call being up and quiet (or, if they never all are, from the last dial),
@@ -562,6 +566,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
         noReply: connected.filter((r) => r.quietAt === undefined).length,
         unpaired: connected.filter((r) => !r.session).length,
         pairing,
+        rampSeconds,
         misaligned,
       },
       window: { seconds: windowSeconds, quiet, activeCalls: inWindow },
@@ -584,7 +589,12 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
       serverEventLoop,
       harness,
       server: { exitCode: exit.code, signal: exit.signal, warnings: bridge.count('warn'), errors: bridge.count('error') + bridge.count('stderr'), messages: bridge.messages.slice(0, 8) },
-      fake: { sessions: sessions.length, errors: fakeErrors, oddAppends: sessions.reduce((n, s) => n + s.oddAppends, 0) },
+      fake: {
+        sessions: sessions.length,
+        errors: fakeErrors,
+        oddAppends: sessions.reduce((n, s) => n + s.oddAppends.length, 0),
+        oddAppendMs: sessions.flatMap((s) => s.oddAppends).slice(0, 20),
+      },
       loadAverage: { before: loadBefore, after: os.loadavg() },
     };
   } finally {

@@ -42,7 +42,10 @@ export function problems(r: ModeResult): string[] {
   if (c.unpaired) out.push(`${c.unpaired} calls not matched with their model session (${c.pairing})`);
   if (c.misaligned) out.push(`${c.misaligned} sessions with frames that did not line up (left out of caller→model)`);
   if (!r.window.quiet) out.push('no quiet steady part: the window includes the scripted part of the calls (make --seconds longer)');
-  if (r.fake.oddAppends) out.push(`${r.fake.oddAppends} appends that were not one 20 ms frame (silence filled in by the bridge)`);
+  if (r.fake.oddAppends) {
+    const lengths = [...new Set(r.fake.oddAppendMs.map((ms) => `${num(ms, 0)} ms`))].join(', ');
+    out.push(`${r.fake.oddAppends} appends that were not one 20 ms frame (${lengths}): silence the bridge filled in`);
+  }
   const fakeErrors = Object.entries(r.fake.errors);
   if (fakeErrors.length) out.push(`errors from the model: ${fakeErrors.map(([code, n]) => `${code} ×${n}`).join(', ')}`);
   if (r.server.exitCode !== 0) out.push(`the bridge exited with ${r.server.exitCode ?? r.server.signal}`);
@@ -52,7 +55,7 @@ export function problems(r: ModeResult): string[] {
 
 export function formatTable(results: ModeResult[], machine: Machine, command: string, code?: string): string {
   const rows: Array<[string, (r: ModeResult) => string]> = [
-    ['calls connected / planned', (r) => `${r.calls.connected}/${r.calls.planned}`],
+    ['calls connected / planned (in s)', (r) => `${r.calls.connected}/${r.calls.planned} (${num(r.calls.rampSeconds)})`],
     ['steady window, s (calls in it)', (r) => `${num(r.window.seconds)}${r.window.quiet ? '' : '*'} (${r.window.activeCalls})`],
     ['server CPU, ms per call-second', (r) => num(r.cpu.msPerCallSecond, 3)],
     ['  × baseline', (r) => (r.cpu.ratioToBaseline === undefined ? '–' : `${num(r.cpu.ratioToBaseline, 2)}×`)],

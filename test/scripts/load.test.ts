@@ -142,7 +142,7 @@ function fakeResult(mode: ModeResult['mode'], msPerCallSecond: number, overrides
   const none = summarize([]);
   return {
     mode,
-    calls: { planned: 10, connected: 10, dialFailed: 0, endedByServer: 0, violations: 0, noClear: 0, noReply: 0, unpaired: 0, pairing: 'dial order', misaligned: 0 },
+    calls: { planned: 10, connected: 10, dialFailed: 0, endedByServer: 0, violations: 0, noClear: 0, noReply: 0, unpaired: 0, pairing: 'dial order', rampSeconds: 1.5, misaligned: 0 },
     window: { seconds: 12.34, quiet: true, activeCalls: 10 },
     cpu: { msPerCallSecond, coreFraction: 0.123, idleCoreFraction: 0.002 },
     rss: { idleMB: 60, steadyMB: 70, perCallKB: 1024 },
@@ -155,7 +155,7 @@ function fakeResult(mode: ModeResult['mode'], msPerCallSecond: number, overrides
     serverEventLoop: { p50: 0.1, p99: 2, max: 5, mean: 0.3 },
     harness: { coreFraction: 0.2, eventLoop: { p50: 0, p99: 1, max: 3, mean: 0.2 } },
     server: { exitCode: 0, signal: null, warnings: 0, errors: 0, messages: [] },
-    fake: { sessions: 10, errors: {}, oddAppends: 0 },
+    fake: { sessions: 10, errors: {}, oddAppends: 0, oddAppendMs: [] },
     loadAverage: { before: [1, 1, 1], after: [1.5, 1, 1] },
     ...overrides,
   };
@@ -176,6 +176,7 @@ describe('the table', () => {
     expect(text).toMatch(/server CPU, ms per call-second\s+0\.500\s+1\.500/);
     expect(text).toMatch(/× baseline\s+1\.00×\s+3\.00×/);
     expect(text).toMatch(/steady window, s \(calls in it\)\s+12\.3 \(10\)/);
+    expect(text).toMatch(/calls connected \/ planned \(in s\)\s+10\/10 \(1\.5\)/);
     expect(text).toMatch(/truncation error p1\/p50\/p99, ms\s+1\.0 \/ 2\.0 \/ 3\.0\s+–/);
     // Right-aligned columns: every row of the table ends in the same column.
     const table = lines.slice(4, 4 + 18);
@@ -184,9 +185,10 @@ describe('the table', () => {
 
   it('has no ratio without a baseline, and lists what went wrong under the table', () => {
     const broken = fakeResult('hybrid', 1, {
-      calls: { planned: 10, connected: 9, dialFailed: 1, endedByServer: 2, violations: 0, noClear: 0, noReply: 0, unpaired: 0, pairing: 'dial order', misaligned: 0 },
+      calls: { planned: 10, connected: 9, dialFailed: 1, endedByServer: 2, violations: 0, noClear: 0, noReply: 0, unpaired: 0, pairing: 'dial order', rampSeconds: 2, misaligned: 0 },
       window: { seconds: 3, quiet: false, activeCalls: 7 },
       server: { exitCode: 1, signal: null, warnings: 3, errors: 0, messages: [{ level: 'warn', message: 'model error', count: 3 }] },
+      fake: { sessions: 9, errors: { response_cancel_not_active: 2 }, oddAppends: 2, oddAppendMs: [1000, 1000] },
     });
     const [result] = withRatios([broken]);
     expect(result!.cpu.ratioToBaseline).toBeUndefined();
@@ -194,6 +196,8 @@ describe('the table', () => {
       '1 calls failed to connect',
       '2 calls were hung up by the bridge before the caller',
       'no quiet steady part: the window includes the scripted part of the calls (make --seconds longer)',
+      '2 appends that were not one 20 ms frame (1000 ms): silence the bridge filled in',
+      'errors from the model: response_cancel_not_active ×2',
       'the bridge exited with 1',
       'bridge warn: model error (×3)',
     ]);
