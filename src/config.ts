@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RealtimeReasoningEffort } from 'openai/resources/realtime/realtime';
@@ -185,6 +186,7 @@ const EnvSchema = z.object({
   RETENTION_DAYS: integer(0, 0, 36500),
   PRICES_FILE: optionalText,
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  STREAM_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   LOG_LEVEL: optionalText.pipe(z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info')),
   LOG_FORMAT: optionalText.pipe(z.enum(['json', 'pretty']).optional()),
   LOG_TRANSCRIPTS: flag(false),
@@ -287,6 +289,8 @@ export interface Config {
   };
   /** Credential for the review pages and API; main() generates one per start when unset. */
   adminToken: string | undefined;
+  /** Signs stream tokens; instances that answer the same calls must share it. Random per start when unset. */
+  streamTokenSecret: Buffer;
   /** transcripts: what callers and the agent say, and callers' numbers, are logged at info (else only at debug). */
   log: { level: 'error' | 'warn' | 'info' | 'debug' | 'silent'; format: 'json' | 'pretty'; transcripts: boolean };
 }
@@ -421,6 +425,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectTimeoutMs: 120_000,
     },
     adminToken: e.ADMIN_TOKEN,
+    streamTokenSecret: e.STREAM_TOKEN_SECRET ? Buffer.from(e.STREAM_TOKEN_SECRET) : randomBytes(32),
     log: {
       level: e.LOG_LEVEL,
       format: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty'),

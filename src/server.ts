@@ -30,11 +30,14 @@ import {
   type MediaStreamSocket,
 } from './telephony';
 import { isSameOrigin, showOnPage, type SoftphoneTickets } from './softphone';
+import { MemorySharedState, type SharedState } from './store';
 import { sessionTools as toolsForSession, type ToolRegistry } from './tools';
 
 export interface ServerDeps {
   config: Config;
   log: Logger;
+  /** What instances must agree on (a stream token used once, a transfer's number): the shared store, or this process. */
+  shared?: SharedState;
   /** Extra options for the model websocket (tests pass the CA of their local fake). */
   realtimeSocketOptions?: RealtimeSocketOptions;
   /** Starts a call's record; without it calls are not recorded. */
@@ -76,6 +79,8 @@ const APOLOGY_AUDIO = path.join(__dirname, '..', 'assets', 'apology.ulaw');
 
 /** A model session opened while the phone rang waits this long for its call's stream. */
 const EARLY_SESSION_TTL_MS = 15_000;
+/** Twilio asks what follows a closed stream at once; a transfer's number is kept this long for it. */
+const TRANSFER_NOTE_MS = 10 * 60_000;
 /** How long a transfer rings before the caller is offered to leave a message. */
 const TRANSFER_RING_SECONDS = 20;
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -84,15 +89,13 @@ const BUSY_MESSAGE = 'Sorry, all of our lines are busy right now. Please call ag
 const CLOSED_MESSAGE = 'Sorry, we are not taking calls at the moment. Please call again shortly. Goodbye.';
 
 /** The HTTP and websocket surface: routes only, no call logic. */
-export function createServer({ config, log, realtimeSocketOptions, record, review, tools, note, softphone, outbound, ...deps }: ServerDeps): AgentServer {
+export function createServer({ config, log, realtimeSocketOptions, record, review, tools, note, softphone, outbound, shared = new MemorySharedState(), ...deps }: ServerDeps): AgentServer {
   const app = express();
   const server = http.createServer(app);
   const wsInstance = expressWs(app, server, { wsOptions: { maxPayload: MAX_FRAME_BYTES } });
   const activeCalls = new Set<CallSession>();
-  const tokens = new StreamTokens(undefined, config.limits.maxCallMs);
+  const tokens = new StreamTokens(config.streamTokenSecret, shared, undefined, config.limits.maxCallMs);
   const early = new EarlyConversations(EARLY_SESSION_TTL_MS);
-  /** Calls whose stream closed to hand the caller to a number: the Connect action dials it. */
-  const transfers = new Map<string, string>();
   const apologyAudio = readFileSync(APOLOGY_AUDIO);
   const twilio = config.twilio;
   const sessionTools = tools ? toolsForSession(tools) : [];
@@ -111,8 +114,8 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
    * already. The call's model session opens now, while Twilio sets the stream up, so the greeting can start
    * the moment the stream does.
    */
-  const connectStream = (callSid: string, parameters: { from: string; to: string; direction: string }): string | undefined => {
-    const token = tokens.mint(callSid);
+  const connectStream = async (callSid: string, parameters: { from: string; to: string; direction: string }): Promise<string | undefined> => {
+    const token = await tokens.mint(callSid);
     if (!token) return undefined;
     if (config.limits.earlyModelSession) early.open(callSid, newConversation(personaOf(callSid)));
     return connectStreamTwiml(mediaStreamUrl(twilio!.publicUrl), { token, ...parameters }, `${twilio!.publicUrl}/call-ended`);
@@ -137,10 +140,10 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
 
   /** A Twilio webhook: form body, signature checked over the URL Twilio used (not the one Express sees behind a proxy). */
   const twilioWebhook =
-    (handle: (params: Record<string, string>, callSid: string, res: express.Response, req: express.Request) => void) =>
+    (handle: (params: Record<string, string>, callSid: string, res: express.Response, req: express.Request) => void | Promise<void>) =>
     [
       express.urlencoded({ extended: false, limit: '64kb' }),
-      (req: express.Request, res: express.Response) => {
+      async (req: express.Request, res: express.Response) => {
         res.type('text/xml');
         if (!twilio) {
           log.warn('refused a Twilio call: PUBLIC_URL, TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are not set');
@@ -158,13 +161,13 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
           res.status(400).send('Missing CallSid');
           return;
         }
-        handle(params, params.CallSid, res, req);
+        await handle(params, params.CallSid, res, req);
       },
     ];
 
   app.post(
     '/incoming-call',
-    twilioWebhook((params, callSid, res, req) => {
+    twilioWebhook(async (params, callSid, res, req) => {
       if (draining) {
         log.info('refused a call: shutting down', { callSid });
         res.send(sayAndHangUpTwiml(CLOSED_MESSAGE));
@@ -175,7 +178,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
         res.send(sayAndHangUpTwiml(BUSY_MESSAGE));
         return;
       }
-      const twiml = connectStream(callSid, { from: params.From ?? '', to: params.To ?? '', direction: params.Direction ?? 'inbound' });
+      const twiml = await connectStream(callSid, { from: params.From ?? '', to: params.To ?? '', direction: params.Direction ?? 'inbound' });
       if (!twiml) {
         // A replayed webhook: its call was answered already, and a second stream would open a second paid session.
         log.warn('refused a webhook for a call that was already answered', { callSid, ip: req.ip });
@@ -191,9 +194,9 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
   // The stream closed: the call hung up, or hands the caller to a person.
   app.post(
     '/call-ended',
-    twilioWebhook((params, callSid, res) => {
-      const number = transfers.get(callSid);
-      transfers.delete(callSid);
+    twilioWebhook(async (params, callSid, res) => {
+      // The number a call's stream closed to hand the caller to, whichever instance had the stream.
+      const number = await shared.take(`transfer:${callSid}`);
       if (!number) {
         res.send(hangUpTwiml());
         return;
@@ -274,13 +277,13 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
       return;
     }
     const line = new TwilioLine(ws as unknown as TwilioSocket, {
-      admit: (start) => {
-        const redeemed = tokens.redeem(start.start.callSid, start.start.customParameters.token);
-        return redeemed.ok ? { ok: true, reachedAt: redeemed.mintedAt } : redeemed;
-      },
+      admit: (start) =>
+        tokens.redeem(start.start.callSid, start.start.customParameters.token).then((redeemed) =>
+          redeemed.ok ? { ok: true as const, reachedAt: redeemed.mintedAt } : redeemed,
+        ),
       startTimeoutMs: config.limits.streamStartTimeoutMs,
       keepAliveMs: config.limits.keepAliveMs,
-      onTransfer: (callSid, number) => transfers.set(callSid, number),
+      onTransfer: (callSid, number) => shared.put(`transfer:${callSid}`, number, Date.now() + TRANSFER_NOTE_MS),
     });
     const session = bridge(line);
     ws.on('error', (err) => log.warn('media stream socket error', { ...session.ids, error: err.message }));

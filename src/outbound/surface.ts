@@ -3,9 +3,9 @@ import type { Request, RequestHandler, Response } from 'express';
 /** What the outbound routes need from the server they are mounted on. */
 export interface CallSurface {
   /** The server's wrapper for Twilio's form webhooks: the signature is checked before `handle` runs. */
-  twilioWebhook(handle: (params: Record<string, string>, callSid: string, res: Response, req: Request) => void): RequestHandler[];
+  twilioWebhook(handle: (params: Record<string, string>, callSid: string, res: Response, req: Request) => void | Promise<void>): RequestHandler[];
   /** TwiML that connects the call to a media stream with a fresh one-time token; undefined when the call had one already. */
-  connectStream(callSid: string, parameters: { from: string; to: string; direction: string }): string | undefined;
+  connectStream(callSid: string, parameters: { from: string; to: string; direction: string }): Promise<string | undefined>;
   /** The active call with this CallSid. */
   callFor(callSid: string): { answeredByMachine(message: string | undefined): void } | undefined;
   /** Calls holding one of the server's slots: active ones and the ones whose stream is about to start. */

@@ -29,7 +29,7 @@ export function outboundWebhooks({ log, plans, records }: WebhookDeps, surface: 
 
   router.post(
     '/outbound-answered',
-    surface.twilioWebhook((_params, callSid, res, req) => {
+    surface.twilioWebhook(async (_params, callSid, res, req) => {
       const plan = planOf(req, callSid);
       if (!plan) {
         // Placed by an earlier run of the server, or long ago: nobody knows what this call is for.
@@ -42,7 +42,7 @@ export function outboundWebhooks({ log, plans, records }: WebhookDeps, surface: 
         res.send(hangUpTwiml());
         return;
       }
-      const twiml = surface.connectStream(callSid, { from: plan.from, to: plan.to, direction: 'outbound-api' });
+      const twiml = await surface.connectStream(callSid, { from: plan.from, to: plan.to, direction: 'outbound-api' });
       if (!twiml) {
         log.warn('refused a webhook for a placed call that was already answered', { callSid, ip: req.ip });
         res.status(409).send(hangUpTwiml());

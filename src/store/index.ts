@@ -20,3 +20,4 @@ export { stereoWav } from './wav';
 export { applyRetention, scheduleRetention, type RetentionResult } from './retention';
 export { DIRECTIONS, END_REASONS, isEndReason, parseCallFilter, type FilterInput, type ParsedFilter } from './filter';
 export { CALL_OUTCOMES, isCallOutcome, isFinalOutcome } from './outcome';
+export { MemorySharedState, type SharedState } from './sharedState';

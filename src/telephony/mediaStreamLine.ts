@@ -17,8 +17,8 @@ export interface MediaStreamSocket extends PingableSocket {
 export type Admission = { ok: true; reachedAt: number } | { ok: false; reason: string };
 
 export interface MediaStreamLineOptions {
-  /** Decides whether a stream may be bridged (its token). */
-  admit: (start: TwilioStart) => Admission;
+  /** Decides whether a stream may be bridged (its token); may take a moment (a shared store). */
+  admit: (start: TwilioStart) => Admission | Promise<Admission>;
   /** A stream that has not sent `start` this long after connecting is closed. */
   startTimeoutMs: number;
   /** Ping interval; a peer that misses a pong is gone. */
@@ -30,6 +30,8 @@ const OPEN = 1;
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 /** About 50 media messages a second come in; echoes of our own marks are not counted. */
 const MAX_MESSAGES_PER_SECOND = 500;
+/** Messages kept while a stream's admission is being decided: a few seconds of media at most. */
+const MAX_WAITING_MESSAGES = 250;
 
 /**
  * A caller on a bidirectional Media Stream (Twilio's JSON messages: start, media, mark, dtmf, stop). Every frame
@@ -44,6 +46,8 @@ export abstract class MediaStreamLine implements Line {
   /** Marks sent and not yet echoed: the peer echoes each once, when played or when a clear flushes it. */
   private readonly marksOut = new Set<string>();
   private done = false;
+  /** Set while `start` is being admitted: what arrived meanwhile, delivered once it is. */
+  private waiting: Array<Exclude<TwilioMessage, { event: 'connected' | 'start' }>> | undefined;
   /** Why the stream was closed by us, if it was. */
   private failure: string | undefined;
   private readonly stopTimers: () => void;
@@ -121,13 +125,26 @@ export abstract class MediaStreamLine implements Line {
     }
     if (!this.streamSid) return this.fail(`"${message.event}" before start`);
     if (message.streamSid !== this.streamSid) return this.fail(`wrong streamSid ${message.streamSid}`);
-    this.onStreamEvent(message);
+    if (!this.waiting) return this.onStreamEvent(message);
+    if (this.waiting.push(message) > MAX_WAITING_MESSAGES) this.fail('too many messages while the stream was being admitted');
   }
 
   private start(message: TwilioStart): void {
-    const admission = this.options.admit(message);
-    if (!admission.ok) return this.fail(`stream refused: ${admission.reason}`);
     this.streamSid = message.streamSid;
+    const admission = this.options.admit(message);
+    if (!(admission instanceof Promise)) return this.admitted(message, admission);
+    this.waiting = [];
+    admission.then(
+      (decided) => this.admitted(message, decided),
+      (err: Error) => this.fail(`stream refused: could not check its token (${err.message})`),
+    );
+  }
+
+  private admitted(message: TwilioStart, admission: Admission): void {
+    if (this.done) return;
+    if (!admission.ok) return this.fail(`stream refused: ${admission.reason}`);
+    const waiting = this.waiting ?? [];
+    this.waiting = undefined;
     this.admittedCallSid = message.start.callSid;
     const start: LineStart = {
       callSid: message.start.callSid,
@@ -136,6 +153,7 @@ export abstract class MediaStreamLine implements Line {
       reachedAt: admission.reachedAt,
     };
     this.events?.started(start);
+    for (const later of waiting) if (!this.done) this.onStreamEvent(later);
   }
 
   private onStreamEvent(message: Exclude<TwilioMessage, { event: 'connected' | 'start' }>): void {

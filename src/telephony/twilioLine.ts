@@ -7,7 +7,7 @@ export type TwilioSocket = MediaStreamSocket;
 
 export interface TwilioLineOptions extends MediaStreamLineOptions {
   /** The call hands its caller to `number`: Twilio asks what follows the stream once it has closed. */
-  onTransfer: (callSid: string, number: string) => void;
+  onTransfer: (callSid: string, number: string) => void | Promise<void>;
 }
 
 /**
@@ -27,8 +27,9 @@ export class TwilioLine extends MediaStreamLine {
    * a `<Dial>` to `number`.
    */
   transfer(number: string): void {
-    if (this.callSid) this.twilioOptions.onTransfer(this.callSid, number);
-    this.hangUp();
+    // Twilio asks as soon as the stream closes, maybe another instance: the number must be on record first.
+    const noted = this.callSid ? this.twilioOptions.onTransfer(this.callSid, number) : undefined;
+    void Promise.resolve(noted).finally(() => this.hangUp());
   }
 
   protected caller(start: TwilioStart): Pick<LineStart, 'from' | 'to' | 'direction'> {

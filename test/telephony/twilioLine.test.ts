@@ -146,4 +146,30 @@ describe('TwilioLine', () => {
     expect(socket.terminated).toBe(true);
     expect(seen).toEqual(['ended: Twilio stopped answering pings']);
   });
+
+  it('keeps what arrives while a start is being admitted, and delivers it in order once it is', async () => {
+    const socket = new FakeSocket();
+    const seen: string[] = [];
+    let admit!: (decided: { ok: true; reachedAt: number }) => void;
+    const twilioLine = new TwilioLine(socket, {
+      admit: () => new Promise((resolve) => (admit = resolve)),
+      startTimeoutMs: 5000,
+      keepAliveMs: 10_000,
+      onTransfer: () => {},
+    });
+    twilioLine.attach({
+      started: (start) => void seen.push(`started ${start.callSid}`),
+      audio: (_mulaw, at) => void seen.push(`audio @${at}`),
+      markPlayed: () => {},
+      digit: (digit) => void seen.push(`digit ${digit}`),
+      ended: (failure) => void seen.push(`ended ${failure ?? ''}`),
+    });
+    socket.frame(START);
+    socket.frame({ event: 'media', sequenceNumber: '3', streamSid: 'MZ1', media: { track: 'inbound', chunk: '1', timestamp: '0', payload: '/w==' } });
+    socket.frame({ event: 'dtmf', sequenceNumber: '4', streamSid: 'MZ1', dtmf: { track: 'inbound_track', digit: '7' } });
+    expect(seen).toEqual([]);
+    admit({ ok: true, reachedAt: 1 });
+    await Promise.resolve();
+    expect(seen).toEqual(['started CA1', 'audio @0', 'digit 7']);
+  });
 });
