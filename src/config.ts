@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RealtimeReasoningEffort } from 'openai/resources/realtime/realtime';
@@ -187,6 +188,7 @@ const EnvSchema = z.object({
   PRICES_FILE: optionalText,
   ADMIN_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   STREAM_TOKEN_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  INSTANCE_ID: optionalText.pipe(z.string().max(200).optional()),
   LOG_LEVEL: optionalText.pipe(z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info')),
   LOG_FORMAT: optionalText.pipe(z.enum(['json', 'pretty']).optional()),
   LOG_TRANSCRIPTS: flag(false),
@@ -291,6 +293,8 @@ export interface Config {
   adminToken: string | undefined;
   /** Signs stream tokens; instances that answer the same calls must share it. Random per start when unset. */
   streamTokenSecret: Buffer;
+  /** This instance among those sharing the records: its calls are its own to recover after a crash. */
+  instanceId: string;
   /** transcripts: what callers and the agent say, and callers' numbers, are logged at info (else only at debug). */
   log: { level: 'error' | 'warn' | 'info' | 'debug' | 'silent'; format: 'json' | 'pretty'; transcripts: boolean };
 }
@@ -426,6 +430,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminToken: e.ADMIN_TOKEN,
     streamTokenSecret: e.STREAM_TOKEN_SECRET ? Buffer.from(e.STREAM_TOKEN_SECRET) : randomBytes(32),
+    // Two instances may run on one host, on different ports.
+    instanceId: e.INSTANCE_ID ?? `${hostname()}:${e.PORT}`,
     log: {
       level: e.LOG_LEVEL,
       format: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty'),

@@ -9,7 +9,7 @@ import { shutdownWarnings } from './realtime/models';
 import { createReviewRouter, generateAdminToken, signInLinks } from './review';
 import { createServer } from './server';
 import { createSoftphoneRouter, SoftphoneTickets } from './softphone';
-import { databasePassword, describeStore, openCallStore, pricesFor, scheduleRetention } from './store';
+import { databasePassword, describeStore, liveAsInstance, openCallStore, pricesFor, scheduleRetention } from './store';
 import { loadToolRegistry, type ToolRegistry } from './tools';
 
 /** Process entry: config → store → server → signals. */
@@ -26,9 +26,11 @@ async function main(): Promise<void> {
     onError: (err) => log.warn('a database connection failed; it will be replaced', { error: err.message }),
   });
   log.info('call records', { ...describeStore(config.store), recordings: config.store.recordingsDir });
-  // On PostgreSQL other instances may be carrying the open calls: closing every open call would end theirs.
-  const abandoned = config.store.databaseUrl ? 0 : await store.closeAbandoned(Date.now());
-  if (abandoned > 0) log.warn('closed calls left open by an earlier crash', { calls: abandoned });
+  // Other instances may be carrying open calls: only this instance's own earlier run's, and stopped ones', close.
+  const instance = await liveAsInstance(store, config.instanceId, (closed, stale) =>
+    log.warn('closed calls left open by stopped instances', { calls: closed, instances: stale }),
+  );
+  if (instance.recovered > 0) log.warn('closed calls left open by an earlier crash', { calls: instance.recovered });
   const recordingsDir = config.store.recordingsDir;
   const stopRetention = scheduleRetention(store, config.store.retentionDays, recordingsDir, {
     onResult: (result) => result.cutoff && log.info('applied call retention', { ...result }),
@@ -38,8 +40,9 @@ async function main(): Promise<void> {
     log.warn('no prices known for this model: call costs will read 0 (add it to PRICES_FILE)', { model: config.openai.model });
   }
 
-  const outbound = createOutbound({ config, log, store, rest: config.twilio && twilioRest(config.twilio) });
-  const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor }, log);
+  const { instanceId } = config;
+  const outbound = createOutbound({ config, log, store, rest: config.twilio && twilioRest(config.twilio), instanceId });
+  const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor, instanceId }, log);
   const metrics = new AgentMetrics({ model: config.openai.model, prices: config.store.prices, processMetrics: true });
   const softphone = new SoftphoneTickets();
   const server = createServer({
@@ -57,6 +60,7 @@ async function main(): Promise<void> {
     softphone,
     outbound,
     tools,
+    shared: store,
     metrics,
     // With METRICS_PORT, /metrics is served there instead, without a token.
     metricsToken: config.metricsPort === undefined ? adminToken : undefined,
@@ -74,7 +78,7 @@ async function main(): Promise<void> {
     ? { url: `http://127.0.0.1:${metricsServer.address.port}/metrics`, auth: 'none: this machine only' }
     : { url: `http://localhost:${address.port}/metrics`, auth: 'Authorization: Bearer <ADMIN_TOKEN>' });
 
-  log.info('phone agent listening', { port: address.port, model: config.openai.model, audioMode: config.audioMode });
+  log.info('phone agent listening', { port: address.port, instanceId: config.instanceId, model: config.openai.model, audioMode: config.audioMode });
   log.info('persona', describePersona(config));
   if (config.twilio) {
     log.info(`Twilio voice webhook: POST ${config.twilio.publicUrl}/incoming-call, status callback: POST ${config.twilio.publicUrl}/call-status`);
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
     await server.drain(config.limits.drainTimeoutMs);
     await metricsServer?.close();
     await stopRetention();
+    instance.stop();
     await record.settled();
     await store.shutdown();
     log.info('stopped');

@@ -21,3 +21,4 @@ export { applyRetention, scheduleRetention, type RetentionResult } from './reten
 export { DIRECTIONS, END_REASONS, isEndReason, parseCallFilter, type FilterInput, type ParsedFilter } from './filter';
 export { CALL_OUTCOMES, isCallOutcome, isFinalOutcome } from './outcome';
 export { MemorySharedState, type SharedState } from './sharedState';
+export { liveAsInstance, HEARTBEAT_MS, STALE_AFTER_MS, type InstanceLife } from './instances';

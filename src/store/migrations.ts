@@ -81,6 +81,16 @@ export const MIGRATIONS: readonly Migration[] = [
         heartbeat_at  INTEGER NOT NULL
       );
     `),
+  // 5: what instances must agree on (a stream token used once, a transfer's number), each until it expires.
+  (db) =>
+    db.exec(`
+      CREATE TABLE shared_state (
+        key       TEXT PRIMARY KEY,
+        value     TEXT NOT NULL,
+        until_ms  INTEGER NOT NULL
+      );
+      CREATE INDEX shared_state_until ON shared_state (until_ms);
+    `),
 ];
 
 /**

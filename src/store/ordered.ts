@@ -57,6 +57,9 @@ export function orderWrites(store: CallStore): CallStore {
       return store.closeAbandoned(now, scope);
     },
     heartbeat: (instanceId, now) => store.heartbeat(instanceId, now),
+    claim: (key, untilMs) => store.claim(key, untilMs),
+    put: (key, value, untilMs) => store.put(key, value, untilMs),
+    take: (key) => store.take(key),
     staleInstances: (olderThan) => store.staleInstances(olderThan),
     list: async (filter) => {
       await queue.idle();

@@ -83,6 +83,15 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       heartbeat_at  BIGINT NOT NULL
     );
   `,
+  // 5: what instances must agree on (a stream token used once, a transfer's number), each until it expires.
+  `
+    CREATE TABLE shared_state (
+      key       TEXT PRIMARY KEY,
+      value     TEXT NOT NULL,
+      until_ms  BIGINT NOT NULL
+    );
+    CREATE INDEX shared_state_until ON shared_state (until_ms);
+  `,
 ];
 
 /** The first key of the advisory lock that migrations take; the second is the schema's, so schemas never wait on each other. */

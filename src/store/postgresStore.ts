@@ -215,6 +215,34 @@ class PostgresCallStore implements CallStore {
     return closed;
   }
 
+  async claim(key: string, untilMs: number): Promise<boolean> {
+    await this.pruneShared();
+    const claimed = await this.pool.query(
+      `INSERT INTO shared_state (key, value, until_ms) VALUES ($1, '', $2)
+       ON CONFLICT (key) DO UPDATE SET value = '', until_ms = excluded.until_ms WHERE shared_state.until_ms <= $3`,
+      [key, untilMs, Date.now()],
+    );
+    return claimed.rowCount === 1;
+  }
+
+  async put(key: string, value: string, untilMs: number): Promise<void> {
+    await this.pruneShared();
+    await this.pool.query(
+      `INSERT INTO shared_state (key, value, until_ms) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, until_ms = excluded.until_ms`,
+      [key, value, untilMs],
+    );
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ value: string; until_ms: string }>('DELETE FROM shared_state WHERE key = $1 RETURNING value, until_ms', [key]);
+    return rows[0] && Number(rows[0].until_ms) > Date.now() ? rows[0].value : undefined;
+  }
+
+  private async pruneShared(): Promise<void> {
+    await this.pool.query('DELETE FROM shared_state WHERE until_ms <= $1', [Date.now()]);
+  }
+
   async heartbeat(instanceId: string, now: number): Promise<void> {
     await this.pool.query(
       `INSERT INTO instances (instance_id, heartbeat_at) VALUES ($1, $2)

@@ -205,6 +205,33 @@ class SqliteCallStore implements CallStore {
     return closed;
   }
 
+  async claim(key: string, untilMs: number): Promise<boolean> {
+    this.pruneShared();
+    const claimed = this.db
+      .prepare(
+        `INSERT INTO shared_state (key, value, until_ms) VALUES (?, '', ?)
+         ON CONFLICT (key) DO UPDATE SET value = '', until_ms = excluded.until_ms WHERE shared_state.until_ms <= ?`,
+      )
+      .run(key, untilMs, Date.now());
+    return claimed.changes === 1;
+  }
+
+  async put(key: string, value: string, untilMs: number): Promise<void> {
+    this.pruneShared();
+    this.db
+      .prepare(`INSERT INTO shared_state (key, value, until_ms) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, until_ms = excluded.until_ms`)
+      .run(key, value, untilMs);
+  }
+
+  async take(key: string): Promise<string | undefined> {
+    const row = this.db.prepare('DELETE FROM shared_state WHERE key = ? RETURNING value, until_ms').get(key) as { value: string; until_ms: number } | undefined;
+    return row && row.until_ms > Date.now() ? row.value : undefined;
+  }
+
+  private pruneShared(): void {
+    this.db.prepare('DELETE FROM shared_state WHERE until_ms <= ?').run(Date.now());
+  }
+
   async heartbeat(instanceId: string, now: number): Promise<void> {
     this.db
       .prepare(

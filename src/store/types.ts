@@ -5,6 +5,7 @@
 
 import type { CallEvent, EndReason, Turn } from '../call/types';
 import type { AudioMode } from '../config';
+import type { SharedState } from './sharedState';
 
 export type { CallEvent, CallEventType, EndReason, Turn } from '../call/types';
 
@@ -137,7 +138,7 @@ export interface CallProgress {
  * write this store was asked to make before them. A rejected write rejects only its own promise: the next write for
  * the call still runs.
  */
-export interface CallStore {
+export interface CallStore extends SharedState {
   /**
    * Records the call's media stream: a new record, or the one its status callbacks started. A call whose stream
    * is on record already is refused.

@@ -2,9 +2,48 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CallDetail, CallSummary } from '../../src/store';
-import { ADMIN_TOKEN, TestAgent } from '../support/agent';
+import WebSocket from 'ws';
+import { ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, PUBLIC_URL, TestAgent } from '../support/agent';
 import { loadFixture } from '../support/fixtures';
 import { createTestSchema, type TestSchema } from '../support/postgres';
+import { signTwilioRequest, type SimulatedCall } from '../support/twilioSimulator';
+
+/** A signed Twilio webhook; returns the TwiML. */
+async function twilioPost(agent: TestAgent, route: string, params: Record<string, string>): Promise<string> {
+  const body = { AccountSid: ACCOUNT_SID, ...params };
+  const response = await fetch(`${agent.url}${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_URL}${route}`, body) },
+    body: new URLSearchParams(body).toString(),
+  });
+  return response.text();
+}
+
+/** The call's stream again, with its own token and a valid signature, as a replay would; resolves with the close code. */
+async function replayStream(agent: TestAgent, call: SimulatedCall): Promise<number> {
+  const ws = new WebSocket(`${agent.url.replace('http', 'ws')}/media-stream`, {
+    headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `wss://${new URL(PUBLIC_URL).host}/media-stream`, {}) },
+  });
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise((resolve) => ws.on('open', resolve));
+  const streamSid = `MZ${call.callSid.slice(2)}`;
+  ws.send(
+    JSON.stringify({
+      event: 'start',
+      sequenceNumber: '1',
+      streamSid,
+      start: {
+        accountSid: ACCOUNT_SID,
+        streamSid,
+        callSid: call.callSid,
+        tracks: ['inbound'],
+        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        customParameters: call.customParameters,
+      },
+    }),
+  );
+  return closed;
+}
 
 /** Two instances of the server on one PostgreSQL schema and one recordings folder, as behind a load balancer. */
 describe('several instances on PostgreSQL', () => {
@@ -55,5 +94,48 @@ describe('several instances on PostgreSQL', () => {
     expect(wav.bytes.subarray(0, 4).toString()).toBe('RIFF');
     const page = await fetch(`${second.url}/calls/${call.callSid}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(await page.text()).toContain('When are you open?');
+  });
+
+  it('takes a call whose webhook reached one instance and whose stream reached the other; its token works once, anywhere', async () => {
+    const env = { DATABASE_URL: schema.url, STREAM_TOKEN_SECRET: 'a-secret-both-instances-share-0123456789', TRANSFER_NUMBER: '+15557654321' };
+    const reply = () => ({ text: 'Putting you through.', toneHz: 600, durationMs: 600, functionCall: { name: 'transfer_call', arguments: '{}' } });
+    const first = await TestAgent.start(env, { reply });
+    agents.push(first);
+    const second = await TestAgent.start(env, { reply });
+    agents.push(second);
+
+    const call = await first.dial({ streamServerUrl: second.url });
+    await call.closedByServer; // the announcement heard, the caller handed over
+    expect(first.fake.sessions.filter((s) => s.clientEvents.some((e) => e.type === 'response.create'))).toHaveLength(0);
+    expect(second.fake.sessions.length).toBeGreaterThan(0);
+    expect(call.playedMs()).toBeGreaterThan(540);
+
+    // Twilio asks the first instance what follows the stream the second one had.
+    const afterStream = await twilioPost(first, '/call-ended', { CallSid: call.callSid, From: call.from, To: call.to });
+    expect(afterStream).toContain('+15557654321</Dial>');
+
+    // The token is spent on both.
+    for (const agent of [first, second]) expect(await replayStream(agent, call)).toBe(1008);
+    const record = await api<CallDetail>(first, `/api/calls/${call.callSid}`);
+    expect(record.body).toMatchObject({ endReason: 'transferred' });
+  });
+
+  it('drains one instance without touching the other instance\'s calls', async () => {
+    const env = { DATABASE_URL: schema.url, STREAM_TOKEN_SECRET: 'a-secret-both-instances-share-0123456789', AGENT_GREETING: 'Hi.' };
+    const first = await TestAgent.start(env);
+    agents.push(first);
+    const second = await TestAgent.start(env);
+    agents.push(second);
+    const onFirst = await first.dial();
+    const onSecond = await second.dial();
+    await Promise.all([onFirst.waitForPlayedMs(300), onSecond.waitForPlayedMs(300)]);
+    await first.server.drain(0);
+    await onFirst.closedByServer;
+    expect(second.server.activeCalls.size).toBe(1);
+    await first.recordingsSettled();
+    await first.store.flush();
+    const record = await api<CallDetail>(second, `/api/calls/${onFirst.callSid}`);
+    expect(record.body.endReason).toBe('server-shutdown');
+    expect((await api<CallDetail>(second, `/api/calls/${onSecond.callSid}`)).body.endedAt).toBeUndefined();
   });
 });

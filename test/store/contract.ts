@@ -438,6 +438,27 @@ export function callStoreContract(engine: ContractEngine): void {
       });
     });
 
+    describe('shared state', () => {
+      it('claims once across instances, until the claim expires', async () => {
+        const other = await another();
+        const until = Date.now() + 60_000;
+        const results = await Promise.all([store.claim('stream:CA1', until), other.claim('stream:CA1', until)]);
+        expect(results.sort()).toEqual([false, true]);
+        expect(await store.claim('stream:CA1', until)).toBe(false);
+        expect(await store.claim('stream:CA2', Date.now() - 1)).toBe(true);
+        expect(await other.claim('stream:CA2', until)).toBe(true); // the first claim had expired
+      });
+
+      it('hands a value to whichever instance takes it first, once', async () => {
+        const other = await another();
+        await store.put('transfer:CA1', '+15557654321', Date.now() + 60_000);
+        expect(await other.take('transfer:CA1')).toBe('+15557654321');
+        expect(await store.take('transfer:CA1')).toBeUndefined();
+        await store.put('transfer:CA2', '+15550000000', Date.now() - 1);
+        expect(await other.take('transfer:CA2')).toBeUndefined();
+      });
+    });
+
     describe('retention', () => {
       async function ended(callSid: string, endedAt: number, recordingFile?: string): Promise<void> {
         void store.open(newCall({ callSid, startedAt: endedAt - 60_000, answeredAt: endedAt - 60_000 }));

@@ -85,6 +85,8 @@ export class TestAgent {
       tools: loadToolRegistry(config.tools),
       note: (callSid, event) => void store.addEvent(callSid, { at: Date.now(), ...event }).catch(() => {}),
       outbound,
+      // Tokens and transfers through the records, as with several instances on one database.
+      shared: store,
     });
     const address = await server.listen(0, '127.0.0.1');
     return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, rest, dataDir, record.settled);

@@ -55,6 +55,8 @@ export interface DialOptions {
   extraParams?: Record<string, string>;
   /** Time between the webhook's answer and the stream connecting, as Twilio takes to set the call up. Default 0. */
   answerDelayMs?: number;
+  /** Where the stream connects, when a load balancer sends it elsewhere than the webhook. Default `serverUrl`. */
+  streamServerUrl?: string;
 }
 
 /** Why `SimulatedCall.dial` failed: which step, and what the server answered. */
@@ -476,7 +478,7 @@ export class SimulatedCall {
         res.body,
       );
     }
-    const connectedUrl = `${serverUrl.replace(/^http/, 'ws')}${su.pathname}`;
+    const connectedUrl = `${(opts.streamServerUrl ?? serverUrl).replace(/\/+$/, '').replace(/^http/, 'ws')}${su.pathname}`;
 
     if (opts.answerDelayMs) await new Promise((resolve) => setTimeout(resolve, opts.answerDelayMs));
     // 3) the websocket upgrade, signed over the exact wss URL with params {} (then 4, on open)
