@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CallDetail, CallSummary } from '../../src/store';
@@ -6,7 +7,7 @@ import WebSocket from 'ws';
 import { ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, PUBLIC_URL, TestAgent } from '../support/agent';
 import { loadFixture } from '../support/fixtures';
 import { createTestSchema, type TestSchema } from '../support/postgres';
-import { signTwilioRequest, type SimulatedCall } from '../support/twilioSimulator';
+import { signTwilioRequest, SimulatedCall } from '../support/twilioSimulator';
 
 /** A signed Twilio webhook; returns the TwiML. */
 async function twilioPost(agent: TestAgent, route: string, params: Record<string, string>): Promise<string> {
@@ -138,4 +139,71 @@ describe('several instances on PostgreSQL', () => {
     expect(record.body.endReason).toBe('server-shutdown');
     expect((await api<CallDetail>(second, `/api/calls/${onSecond.callSid}`)).body.endedAt).toBeUndefined();
   });
+
+  it('after kill -9 and a restart, an instance closes only its own call as crashed', async () => {
+    const secret = 'a-secret-both-instances-share-0123456789';
+    const survivor = await TestAgent.start({ DATABASE_URL: schema.url, STREAM_TOKEN_SECRET: secret, INSTANCE_ID: 'survivor', AGENT_GREETING: 'Hi.' });
+    agents.push(survivor);
+    const caFile = path.join(recordings, 'fake-ca.pem');
+    writeFileSync(caFile, survivor.fake.ca);
+    const env = {
+      DATABASE_URL: schema.url,
+      STREAM_TOKEN_SECRET: secret,
+      INSTANCE_ID: 'crasher',
+      AGENT_GREETING: 'Hi.',
+      OPENAI_BASE_URL: survivor.fake.baseURL,
+      NODE_EXTRA_CA_CERTS: caFile,
+      PUBLIC_URL,
+      TWILIO_ACCOUNT_SID: ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+    };
+    const crasher = await startProcess(env);
+    const onCrasher = await SimulatedCall.dial({ serverUrl: crasher.url, publicUrl: PUBLIC_URL, authToken: AUTH_TOKEN });
+    const onSurvivor = await survivor.dial();
+    await Promise.all([onCrasher.waitForPlayedMs(300), onSurvivor.waitForPlayedMs(300)]);
+    crasher.kill('SIGKILL');
+    await crasher.exited;
+    onCrasher.close();
+
+    const restarted = await startProcess(env);
+    try {
+      // It recovers before it listens: by now its earlier run's call is closed.
+      const crashed = await api<CallDetail>(survivor, `/api/calls/${onCrasher.callSid}`);
+      expect(crashed.body.endReason).toBe('crashed');
+      const live = await api<CallDetail>(survivor, `/api/calls/${onSurvivor.callSid}`);
+      expect(live.body.endedAt).toBeUndefined();
+      expect(survivor.server.activeCalls.size).toBe(1);
+    } finally {
+      restarted.kill('SIGTERM');
+      await restarted.exited;
+    }
+  }, 60_000);
 });
+
+/** The real entry point in a child process, in an empty folder; resolves once it listens, with its URL. */
+async function startProcess(env: NodeJS.ProcessEnv) {
+  const root = path.join(__dirname, '..', '..');
+  const cwd = mkdtempSync(path.join(tmpdir(), 'agent-instance-'));
+  const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'src', 'main.ts')], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_FORMAT: 'json', OPENAI_API_KEY: 'sk-test-key-0123456789', PORT: '0', ...env },
+    // Its own process group: tsx runs node as a child, and kill -9 must reach the server itself.
+    detached: true,
+  });
+  const kill = (signal: NodeJS.Signals) => process.kill(-child.pid!, signal);
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  void exited.then(() => rmSync(cwd, { recursive: true, force: true }));
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const port = /"message":"phone agent listening".*?"port":(\d+)/.exec(output)?.[1] ?? /"port":(\d+).*?"message":"phone agent listening"/.exec(output)?.[1];
+    if (port) return { kill, exited, url: `http://127.0.0.1:${port}` };
+    if (Date.now() > deadline || child.exitCode !== null) {
+      if (child.exitCode === null) kill('SIGKILL');
+      throw new Error(`the instance did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -8,7 +8,7 @@ import { createOutbound, twilioRest } from '../../src/outbound';
 import { createReviewRouter } from '../../src/review';
 import { createServer, type AgentServer } from '../../src/server';
 import { createSoftphoneRouter, SoftphoneTickets } from '../../src/softphone';
-import { openCallStore, type CallStore } from '../../src/store';
+import { liveAsInstance, openCallStore, type CallStore } from '../../src/store';
 import { loadToolRegistry } from '../../src/tools';
 import { FakeRealtimeServer, type FakeRealtimeOptions, type FakeSession } from './fakeRealtime';
 import { SimulatedCall, type DialOptions } from './twilioSimulator';
@@ -39,6 +39,7 @@ export class TestAgent {
     private readonly dataDir: string,
     /** Resolves once every ended call's recording is complete and on its record. */
     readonly recordingsSettled: () => Promise<void>,
+    private readonly stopBeating: () => void,
   ) {}
 
   /** `adjust` may change the loaded config, e.g. limits shorter than the settings allow. */
@@ -58,6 +59,8 @@ export class TestAgent {
       TWILIO_ACCOUNT_SID: ACCOUNT_SID,
       TWILIO_AUTH_TOKEN: AUTH_TOKEN,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      // Each test server is an instance of its own, even on one host and one database.
+      INSTANCE_ID: `test-${path.basename(dataDir)}`,
       ...env,
     });
     adjust(config);
@@ -66,8 +69,11 @@ export class TestAgent {
     const store = await openCallStore(config.store);
     const recordingsDir = config.store.recordingsDir;
     const rest = new TwilioRestStandIn({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, numbers: [{ phoneNumber: AGENT_NUMBER }] });
-    const outbound = createOutbound({ config, log, store, rest: twilioRest({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, rest) });
-    const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor }, log);
+    // An instance among others on the records, as main() runs one: it beats, and its calls carry its id.
+    const { instanceId } = config;
+    const instance = await liveAsInstance(store, instanceId);
+    const outbound = createOutbound({ config, log, store, rest: twilioRest({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, rest), instanceId });
+    const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor, instanceId }, log);
     const softphone = new SoftphoneTickets();
     const server = createServer({
       config,
@@ -89,7 +95,7 @@ export class TestAgent {
       shared: store,
     });
     const address = await server.listen(0, '127.0.0.1');
-    return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, rest, dataDir, record.settled);
+    return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, rest, dataDir, record.settled, instance.stop);
   }
 
   async dial(options: Partial<DialOptions> = {}): Promise<SimulatedCall> {
@@ -111,6 +117,7 @@ export class TestAgent {
     await this.server.close();
     await this.fake.close();
     await this.recordingsSettled();
+    this.stopBeating();
     await this.store.shutdown();
     rmSync(this.dataDir, { recursive: true, force: true });
   }
