@@ -24,7 +24,7 @@ interface Engine {
  * 24 kHz -> 8 kHz, streaming. Anti-alias low-pass (the shared prototype) evaluated only at
  * the kept samples. Chunk sizes are arbitrary: up to 2 leftover samples (input length % 3)
  * wait for the next call, and any chunking yields bit-identical output to one big call.
- * Delay: 11 output samples (1.375 ms).
+ * Delay: 12 output samples (1.5 ms).
  */
 export class Downsampler3 {
   /** Delay in output samples (8 kHz). */

@@ -17,7 +17,7 @@ interface Engine {
 /**
  * 8 kHz -> 24 kHz, streaming polyphase interpolator. Output length is always 3x the input;
  * filter history carries across calls, so any chunking yields bit-identical output.
- * Delay: (taps-1)/2 = 35 samples at 24 kHz (1.458 ms).
+ * Delay: (taps-1)/2 = 37 samples at 24 kHz (1.542 ms).
  */
 export class Upsampler3 {
   /** Delay in output samples (24 kHz). */

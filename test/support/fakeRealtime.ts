@@ -9,7 +9,7 @@
  * Every message it sends is typed as the SDK's `RealtimeServerEvent`, every message it receives is read as a
  * `RealtimeClientEvent`, so it cannot drift from the protocol the product is compiled against.
  *
- * What it models (reference/protocols.md B2–B5, C):
+ * What it models (docs/protocols.md):
  * - session.created / session.update → session.updated (partial merge, `session.type` required), rejecting
  *   with `invalid_value` what the real server rejects: an unknown voice, transcription model, reasoning effort
  *   or transcription delay, and a `delay` or `prompt` the transcription model does not take;
@@ -146,7 +146,7 @@ export const RATE_LIMITED_RESPONSE_ERROR = {
   message: "We're currently processing too many requests — please try again later.",
 } as const;
 
-/** The error the real server sends at the 60-minute cap (reference/protocols.md B5). */
+/** The error the real server sends at the 60-minute cap (docs/protocols.md). */
 export const SESSION_EXPIRED_MESSAGE = 'Your session hit the maximum duration of 60 minutes.';
 
 /** The JSON body OpenAI answers an HTTP error with, for the common statuses (others: a generic one). */

@@ -2,7 +2,7 @@
  * Raw access to the product's Twilio surface, below the call simulator: sign and POST the voice webhook to
  * get a stream token, open `/media-stream` with whatever headers a test wants, and push arbitrary frames
  * (text or binary, well-formed or not). Used by the fuzz and soak tests; speaks only the wire protocol
- * (reference/protocols.md A) and imports nothing from src/.
+ * (docs/protocols.md) and imports nothing from src/.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -82,7 +82,7 @@ export function postVoiceWebhook(opts: {
   });
 }
 
-/** A well-formed `start` message (reference/protocols.md A1). */
+/** A well-formed `start` message (docs/protocols.md). */
 export function startMessage(o: {
   streamSid: string;
   callSid: string;

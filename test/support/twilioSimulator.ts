@@ -15,7 +15,7 @@
  *
  * It knows exactly what the caller heard and when, so tests can check barge-in and truncation against
  * the truth. It speaks only the wire protocol and imports nothing from src/, so it cannot share the
- * product's bugs. Wire facts: /work/shared/reference/protocols.md section A.
+ * product's bugs. Wire facts: docs/protocols.md.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
