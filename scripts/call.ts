@@ -7,8 +7,8 @@
  *
  * Reads ADMIN_TOKEN and PORT from the environment or .env.
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runAsCommand, type CommandIo } from './command';
 
 /** The same default as src/config.ts; read on its own so placing a call needs nothing else of the config. */
 const DEFAULT_PORT = 3000;
@@ -28,11 +28,7 @@ Options:
 Needs ADMIN_TOKEN (the server's) in the environment or .env.
 `;
 
-export interface CallCliIo {
-  out(text: string): void;
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
-}
+export type CallCliIo = CommandIo;
 
 /** Runs the CLI; resolves to the exit code: 0 placed, 1 refused or unreachable, 2 bad usage. */
 export async function main(argv: string[], io: CallCliIo): Promise<number> {
@@ -111,11 +107,4 @@ export async function main(argv: string[], io: CallCliIo): Promise<number> {
   return 0;
 }
 
-if (require.main === module) {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  void main(process.argv.slice(2), {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-    env: process.env,
-  }).then((code) => (process.exitCode = code));
-}
+if (require.main === module) runAsCommand(main, {});

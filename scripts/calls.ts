@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { runAsCommand, type CommandIo } from './command';
 import { renderCallListText, renderCallText } from '../src/review';
 import {
   CALL_OUTCOMES,
@@ -46,10 +47,7 @@ Both:
                      ${DEFAULT_DATABASE_PATH})
 `;
 
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
+export interface CliIo extends CommandIo {
   /** Colours and terminal width; off and 100 columns when not a terminal. */
   color?: boolean;
   columns?: number;
@@ -171,19 +169,4 @@ async function show(
   return 0;
 }
 
-if (require.main === module) {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  main(process.argv.slice(2), {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-    env: process.env,
-    color: process.stdout.isTTY === true && !process.env.NO_COLOR,
-    columns: process.stdout.columns,
-  }).then(
-    (code) => (process.exitCode = code),
-    (err: Error) => {
-      process.stderr.write(`${err.message}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runAsCommand(main, { color: process.stdout.isTTY === true && !process.env.NO_COLOR, columns: process.stdout.columns });

@@ -6,8 +6,8 @@
  *
  * Reads TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and PUBLIC_URL from the environment or .env.
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runAsCommand, type CommandIo } from './command';
 import { asTwilioError, twilioRest, type TwilioRest } from '../src/outbound';
 
 const USAGE = `Usage:
@@ -18,10 +18,7 @@ const USAGE = `Usage:
 Needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and PUBLIC_URL (your https ngrok URL) in the environment or .env.
 `;
 
-export interface SetupIo {
-  out(text: string): void;
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
+export interface SetupIo extends CommandIo {
   /** The REST client for these credentials (tests pass one that plays Twilio). */
   rest?: (credentials: { accountSid: string; authToken: string }) => TwilioRest;
 }
@@ -143,11 +140,4 @@ export async function main(argv: string[], io: SetupIo): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  if (existsSync('.env')) process.loadEnvFile('.env');
-  void main(process.argv.slice(2), {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-    env: process.env,
-  }).then((code) => (process.exitCode = code));
-}
+if (require.main === module) runAsCommand(main, {});
