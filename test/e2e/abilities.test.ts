@@ -1,9 +1,8 @@
 import path from 'node:path';
 import type { CallDetail } from '../../src/store';
-import { ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, PUBLIC_URL, TestAgent } from '../support/agent';
+import { ADMIN_TOKEN, PUBLIC_URL, TestAgent } from '../support/agent';
 import type { ReplySpec } from '../support/fakeRealtime';
 import { loadFixture } from '../support/fixtures';
-import { signTwilioRequest } from '../support/twilioSimulator';
 
 /**
  * The agent acts, end to end: the fake model calls tools, the Twilio simulator hears the result, and the
@@ -12,20 +11,6 @@ import { signTwilioRequest } from '../support/twilioSimulator';
 
 const GOODBYE: ReplySpec = { text: 'Thanks for calling, goodbye!', toneHz: 500, durationMs: 1500, functionCall: { name: 'end_call', arguments: '{"reason":"done"}' } };
 const SHORT: ReplySpec = { text: 'Sure.', toneHz: 700, durationMs: 600 };
-
-/** A webhook as Twilio makes it (signed unless told not to); returns the status and TwiML. */
-async function twilioPost(agent: TestAgent, route: string, params: Record<string, string>, signed = true) {
-  const body = { AccountSid: ACCOUNT_SID, ...params };
-  const response = await fetch(`${agent.url}${route}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': signed ? signTwilioRequest(AUTH_TOKEN, `${PUBLIC_URL}${route}`, body) : 'forged',
-    },
-    body: new URLSearchParams(body).toString(),
-  });
-  return { status: response.status, body: await response.text() };
-}
 
 async function record(agent: TestAgent, callSid: string): Promise<CallDetail> {
   const response = await fetch(`${agent.url}/api/calls/${callSid}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
@@ -44,7 +29,7 @@ describe('the agent acts (real server, simulated Twilio, fake model)', () => {
     expect(call.playedMs()).toBeGreaterThan(GOODBYE.durationMs - 60);
     expect(call.twiml).toContain(`<Connect action="${PUBLIC_URL}/call-ended">`);
 
-    const after = await twilioPost(agent, '/call-ended', { CallSid: call.callSid, From: call.from, To: call.to, CallStatus: 'in-progress' });
+    const after = await agent.postAsTwilio('/call-ended', { CallSid: call.callSid, From: call.from, To: call.to, CallStatus: 'in-progress' });
     expect(after.body).toContain('<Hangup/>');
     await call.waitFor(() => agent.server.activeCalls.size === 0, 2000, 'call over');
     const detail = await record(agent, call.callSid);
@@ -75,16 +60,16 @@ describe('the agent acts (real server, simulated Twilio, fake model)', () => {
     await call.closedByServer;
     expect(call.playedMs()).toBeGreaterThan(1140);
 
-    expect((await twilioPost(agent, '/call-ended', { CallSid: call.callSid, From: call.from, To: call.to }, false)).status).toBe(403);
-    const dial = await twilioPost(agent, '/call-ended', { CallSid: call.callSid, From: call.from, To: call.to });
+    expect((await agent.postAsTwilio('/call-ended', { CallSid: call.callSid, From: call.from, To: call.to }, false)).status).toBe(403);
+    const dial = await agent.postAsTwilio('/call-ended', { CallSid: call.callSid, From: call.from, To: call.to });
     expect(dial.body).toContain(`<Dial callerId="+15550001111" timeout="20" action="${PUBLIC_URL}/transfer-ended">+15557654321</Dial>`);
-    const unanswered = await twilioPost(agent, '/transfer-ended', { CallSid: call.callSid, DialCallStatus: 'no-answer' });
+    const unanswered = await agent.postAsTwilio('/transfer-ended', { CallSid: call.callSid, DialCallStatus: 'no-answer' });
     expect(unanswered.body).toContain('leave a message');
     expect(unanswered.body).toContain(`<Record maxLength="120" playBeep="true" action="${PUBLIC_URL}/message-recorded"/>`);
-    const message = await twilioPost(agent, '/message-recorded', { CallSid: call.callSid, RecordingUrl: 'https://api.twilio.com/rec/RE1', RecordingDuration: '12' });
+    const message = await agent.postAsTwilio('/message-recorded', { CallSid: call.callSid, RecordingUrl: 'https://api.twilio.com/rec/RE1', RecordingDuration: '12' });
     expect(message.body).toContain('<Hangup/>');
     // Asked again, the call is not transferred twice.
-    expect((await twilioPost(agent, '/call-ended', { CallSid: call.callSid })).body).toContain('<Hangup/>');
+    expect((await agent.postAsTwilio('/call-ended', { CallSid: call.callSid })).body).toContain('<Hangup/>');
 
     await call.waitFor(() => agent.server.activeCalls.size === 0, 2000, 'call over');
     const detail = await record(agent, call.callSid);

@@ -24,16 +24,7 @@ function longThenShort(): (index: number) => ReplySpec {
 }
 
 async function webhook(agent: TestAgent, callSid: string): Promise<{ status: number; body: string }> {
-  const params = { CallSid: callSid, AccountSid: ACCOUNT_SID, From: '+15550001111', To: '+15550002222', Direction: 'inbound' };
-  const response = await fetch(`${agent.url}/incoming-call`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_URL}/incoming-call`, params),
-    },
-    body: new URLSearchParams(params).toString(),
-  });
-  return { status: response.status, body: await response.text() };
+  return agent.postAsTwilio('/incoming-call', { CallSid: callSid, From: '+15550001111', To: '+15550002222', Direction: 'inbound' });
 }
 
 /** A media stream socket with a valid upgrade signature, opened by hand. */

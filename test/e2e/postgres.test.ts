@@ -9,17 +9,6 @@ import { loadFixture } from '../support/fixtures';
 import { createTestSchema, type TestSchema } from '../support/postgres';
 import { signTwilioRequest, SimulatedCall } from '../support/twilioSimulator';
 
-/** A signed Twilio webhook; returns the TwiML. */
-async function twilioPost(agent: TestAgent, route: string, params: Record<string, string>): Promise<string> {
-  const body = { AccountSid: ACCOUNT_SID, ...params };
-  const response = await fetch(`${agent.url}${route}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `${PUBLIC_URL}${route}`, body) },
-    body: new URLSearchParams(body).toString(),
-  });
-  return response.text();
-}
-
 /** The call's stream again, with its own token and a valid signature, as a replay would; resolves with the close code. */
 async function replayStream(agent: TestAgent, call: SimulatedCall): Promise<number> {
   const ws = new WebSocket(`${agent.url.replace('http', 'ws')}/media-stream`, {
@@ -112,7 +101,7 @@ describe('several instances on PostgreSQL', () => {
     expect(call.playedMs()).toBeGreaterThan(540);
 
     // Twilio asks the first instance what follows the stream the second one had.
-    const afterStream = await twilioPost(first, '/call-ended', { CallSid: call.callSid, From: call.from, To: call.to });
+    const afterStream = (await first.postAsTwilio('/call-ended', { CallSid: call.callSid, From: call.from, To: call.to })).body;
     expect(afterStream).toContain('+15557654321</Dial>');
 
     // The token is spent on both.

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { mulawToPcm16 } from '../../src/audio';
-import { ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, TestAgent } from '../support/agent';
+import { ACCOUNT_SID, AUTH_TOKEN, TestAgent } from '../support/agent';
 import { loadFixture } from '../support/fixtures';
 import { dominantFrequency } from '../support/signal';
 import { signTwilioRequest } from '../support/twilioSimulator';
@@ -11,16 +11,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A signed webhook POST, as Twilio makes it; returns the status and TwiML. */
 async function webhook(agent: TestAgent, callSid: string, signed = true): Promise<{ status: number; body: string }> {
-  const params = { CallSid: callSid, AccountSid: ACCOUNT_SID, From: '+15550001111', To: '+15550002222', Direction: 'inbound' };
-  const response = await fetch(`${agent.url}/incoming-call`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': signed ? signTwilioRequest(AUTH_TOKEN, `${PUBLIC_URL}/incoming-call`, params) : 'forged',
-    },
-    body: new URLSearchParams(params).toString(),
-  });
-  return { status: response.status, body: await response.text() };
+  return agent.postAsTwilio('/incoming-call', { CallSid: callSid, From: '+15550001111', To: '+15550002222', Direction: 'inbound' }, signed);
 }
 
 /** Opens a signed media stream by hand and sends `start` for `callSid` with `token`; resolves with the close code. */

@@ -11,7 +11,7 @@ import { createSoftphoneRouter, SoftphoneTickets } from '../../src/softphone';
 import { liveAsInstance, openCallStore, type CallStore } from '../../src/store';
 import { loadToolRegistry } from '../../src/tools';
 import { FakeRealtimeServer, type FakeRealtimeOptions, type FakeSession } from './fakeRealtime';
-import { SimulatedCall, type DialOptions } from './twilioSimulator';
+import { signTwilioRequest, SimulatedCall, type DialOptions } from './twilioSimulator';
 import { TwilioRestStandIn } from './twilioRest';
 
 export const PUBLIC_URL = 'https://agent.example.test';
@@ -110,6 +110,20 @@ export class TestAgent {
     const session = await this.fake.nextSession();
     await session.waitFor((e) => e.type === 'session.update');
     return { call, session };
+  }
+
+  /** A form webhook as Twilio posts it, signed over PUBLIC_URL + `route` (forged when `signed` is false). */
+  async postAsTwilio(route: string, params: Record<string, string>, signed = true): Promise<{ status: number; body: string }> {
+    const body = { AccountSid: ACCOUNT_SID, ...params };
+    const response = await fetch(`${this.url}${route}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signed ? signTwilioRequest(AUTH_TOKEN, `${PUBLIC_URL}${route}`, body) : 'forged',
+      },
+      body: new URLSearchParams(body).toString(),
+    });
+    return { status: response.status, body: await response.text() };
   }
 
   async stop(): Promise<void> {
