@@ -60,7 +60,6 @@ export class Playback {
   private waiting: Chunk[] = [];
   /** At the line, in the order it plays them (Maps keep insertion order). */
   private readonly pending = new Map<string, PendingMark>();
-  private readonly clearedMarks = new Set<string>();
   private readonly droppedResponses = new Set<string>();
   private aheadMs = 0;
   private markSeq = 0;
@@ -77,11 +76,6 @@ export class Playback {
   /** True while agent audio is waiting here, queued at the line or playing. */
   get isPlaying(): boolean {
     return this.waiting.length > 0 || this.pending.size > 0;
-  }
-
-  /** A mark name we sent that the line may still echo (played, or because of a clear). */
-  isOurMark(name: string): boolean {
-    return this.pending.has(name) || this.clearedMarks.has(name);
   }
 
   /** Audio of an interrupted response must never reach the caller, even if it arrives late. */
@@ -117,7 +111,7 @@ export class Playback {
    * mean playback (caused by a clear, or not ours).
    */
   acknowledged(name: string): string | undefined {
-    if (this.clearedMarks.delete(name)) return undefined;
+    // A cleared mark left `pending` with the clear, and names are never reused: its echo finds nothing.
     const mark = this.pending.get(name);
     if (!mark) return undefined;
     this.pending.delete(name);
@@ -153,9 +147,8 @@ export class Playback {
     this.paused = true;
     this.countPlayingChunk();
     const back: Chunk[] = [];
-    for (const [name, { chunk }] of this.pending) {
+    for (const { chunk } of this.pending.values()) {
       const item = this.items.get(chunk.itemId)!;
-      this.clearedMarks.add(name);
       if (chunk.endMs - chunk.ms >= item.playedMs) back.push(chunk);
       else item.chunksOut--;
     }
@@ -193,7 +186,6 @@ export class Playback {
   /** Stops all audio at once; what the caller heard is now all there is of every item. */
   stopAll(): void {
     const lineHoldsAudio = this.pending.size > 0;
-    for (const name of this.pending.keys()) this.clearedMarks.add(name);
     this.pending.clear();
     this.aheadMs = 0;
     this.waiting = [];
