@@ -21,6 +21,11 @@ const ENCODE_TABLE: Uint8Array = (() => {
 })();
 
 /** Decodes μ-law bytes into `out` (same length or longer), starting at index 0. */
+/** One μ-law byte as a PCM16 sample. */
+export function mulawSample(byte: number): number {
+  return DECODE_TABLE[byte];
+}
+
 export function decodeMulawInto(mulawBytes: Uint8Array, out: Int16Array): void {
   for (let i = 0; i < mulawBytes.length; i++) out[i] = DECODE_TABLE[mulawBytes[i]];
 }

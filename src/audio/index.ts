@@ -7,5 +7,5 @@ export { Upsampler3, type ResamplerOptions } from './upsampler';
 export { Downsampler3 } from './downsampler';
 export { bestKernel, type ResamplerKernel } from './simdKernels';
 export { CallerToModel, ModelToCaller } from './transcode';
-export { levelDbfs, SILENCE_DBFS } from './level';
+export { levelDbfs, mulawLevelDbfs, SILENCE_DBFS } from './level';
 export { SpeechOnsetDetector, DEFAULT_ONSET_SETTINGS, type SpeechOnsetSettings } from './speechOnset';

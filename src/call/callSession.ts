@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { levelDbfs, mulawSilence, mulawToPcm16, SpeechOnsetDetector } from '../audio';
+import { mulawLevelDbfs, mulawSilence, SpeechOnsetDetector } from '../audio';
 import type { Config, Persona } from '../config';
 import { personalLevel, type Logger } from '../log';
 import {
@@ -128,7 +128,7 @@ export class CallSession implements LineEvents {
         line.clear();
         this.recorder?.agentCleared(this.sinceStartMs());
       },
-      playing: (chunk) => this.onsets?.agentPlayed(levelDbfs(mulawToPcm16(chunk)), performance.now()),
+      playing: (chunk) => this.onsets?.agentPlayed(mulawLevelDbfs(chunk), performance.now()),
     });
     if (deps.config.localBargeIn) this.onsets = new SpeechOnsetDetector();
     this.persona = deps.config.persona;
@@ -199,7 +199,7 @@ export class CallSession implements LineEvents {
       }
       this.recorder?.callerAudio(mulaw, timestampMs);
       this.model.appendAudio(mulaw);
-      const onset = this.onsets?.callerFrame(levelDbfs(mulawToPcm16(mulaw)), mulaw.length / MULAW_BYTES_PER_MS, performance.now());
+      const onset = this.onsets?.callerFrame(mulawLevelDbfs(mulaw), mulaw.length / MULAW_BYTES_PER_MS, performance.now());
       // Nobody confirms a barge-in into the apology: the model is gone.
       if (onset && this.playback.isPlaying && !this.unconfirmedBargeIn && this.ending !== 'model-error') this.pauseForBargeIn();
     });

@@ -1,4 +1,4 @@
-import { levelDbfs, SILENCE_DBFS } from '../../src/audio';
+import { levelDbfs, mulawLevelDbfs, mulawToPcm16, SILENCE_DBFS } from '../../src/audio';
 import { rmsDbfs, sine } from '../support/signal';
 
 describe('levelDbfs', () => {
@@ -16,5 +16,11 @@ describe('levelDbfs', () => {
     expect(SILENCE_DBFS).toBe(-120);
     expect(levelDbfs(new Int16Array(160))).toBe(-120);
     expect(levelDbfs(new Int16Array(0))).toBe(-120);
+  });
+
+  it('measures μ-law audio as its decoded samples would read', () => {
+    const bytes = Uint8Array.from({ length: 160 }, (_, i) => (i * 37 + 11) % 256);
+    expect(mulawLevelDbfs(bytes)).toBeCloseTo(levelDbfs(mulawToPcm16(bytes)), 10);
+    expect(mulawLevelDbfs(new Uint8Array(0))).toBe(SILENCE_DBFS);
   });
 });
