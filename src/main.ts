@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   }
 
   const { instanceId } = config;
-  const outbound = createOutbound({ config, log, store, rest: config.twilio && twilioRest(config.twilio), instanceId });
+  const outbound = createOutbound({ config, log, store, shared: store, rest: config.twilio && twilioRest(config.twilio), instanceId });
   const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor, instanceId }, log);
   const metrics = new AgentMetrics({ model: config.openai.model, prices: config.store.prices, processMetrics: true });
   const softphone = new SoftphoneTickets();

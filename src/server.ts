@@ -9,7 +9,7 @@ import type { Config, Persona } from './config';
 import { errorHandler } from './httpErrors';
 import { personalLevel, type Logger } from './log';
 import { AgentMetrics, metricsRoute, ReadinessProbe } from './metrics';
-import type { Outbound } from './outbound';
+import { PLACED_CALL_DIRECTION, type Outbound } from './outbound';
 import { EarlyConversations, OpenAIConversation, openRealtime, phoneSession, type RealtimeSocketOptions } from './realtime';
 import {
   connectStreamTwiml,
@@ -114,10 +114,10 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
    * already. The call's model session opens now, while Twilio sets the stream up, so the greeting can start
    * the moment the stream does.
    */
-  const connectStream = async (callSid: string, parameters: { from: string; to: string; direction: string }): Promise<string | undefined> => {
+  const connectStream = async (callSid: string, parameters: { from: string; to: string; direction: string }, persona = config.persona): Promise<string | undefined> => {
     const token = await tokens.mint(callSid);
     if (!token) return undefined;
-    if (config.limits.earlyModelSession) early.open(callSid, newConversation(personaOf(callSid)));
+    if (config.limits.earlyModelSession) early.open(callSid, newConversation(persona));
     return connectStreamTwiml(mediaStreamUrl(twilio!.publicUrl), { token, ...parameters }, `${twilio!.publicUrl}/call-ended`);
   };
   const signedByTwilio = (signature: string | string[] | undefined, url: string, params: Record<string, unknown>) =>
@@ -264,7 +264,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
     });
   }
 
-  /** A call we placed speaks as the persona it was placed with; every other call as the configured one. */
+  /** A call we placed speaks as the persona it was placed with (wherever it was placed); every other call as the configured one. */
   function personaOf(callSid: string): Persona {
     return outbound?.personaFor(callSid) ?? config.persona;
   }
@@ -277,10 +277,12 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
       return;
     }
     const line = new TwilioLine(ws as unknown as TwilioSocket, {
-      admit: (start) =>
-        tokens.redeem(start.start.callSid, start.start.customParameters.token).then((redeemed) =>
-          redeemed.ok ? { ok: true as const, reachedAt: redeemed.mintedAt } : redeemed,
-        ),
+      admit: async ({ start }) => {
+        const redeemed = await tokens.redeem(start.callSid, start.customParameters.token);
+        if (!redeemed.ok) return redeemed;
+        if (start.customParameters.direction === PLACED_CALL_DIRECTION) await outbound?.streamStarting(start.callSid);
+        return { ok: true as const, reachedAt: redeemed.mintedAt };
+      },
       startTimeoutMs: config.limits.streamStartTimeoutMs,
       keepAliveMs: config.limits.keepAliveMs,
       onTransfer: (callSid, number) => shared.put(`transfer:${callSid}`, number, Date.now() + TRANSFER_NOTE_MS),

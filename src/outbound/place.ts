@@ -58,12 +58,13 @@ export async function placeCall(deps: PlaceDeps, body: unknown): Promise<PlaceAn
   const surface = deps.surface();
   if (!surface || surface.draining()) return refuse(503, 'the server is not taking calls: it is shutting down');
   const limit = config.limits.maxConcurrentCalls;
+  await plans.refresh();
   if (surface.callsInUse() + plans.pending >= limit) {
     return refuse(503, `all ${limit} call slots are in use (MAX_CONCURRENT_CALLS): try again when a call has ended`);
   }
 
   const persona = placedCallPersona(config.persona, brief);
-  const plan = plans.add({
+  const plan = await plans.add({
     from,
     to: request.to,
     persona,
@@ -88,13 +89,13 @@ export async function placeCall(deps: PlaceDeps, body: unknown): Promise<PlaceAn
       asyncAmdStatusCallbackMethod: 'POST',
     });
   } catch (err) {
-    plans.done(plan.id);
+    await plans.ended(plan);
     const failure = restFailure(err, `the call to ${request.to}`);
     log.warn('Twilio did not place the call', { status: failure.status, code: failure.body.twilio?.code });
     log.log(personal, 'Twilio did not place the call because', { reason: failure.body.error });
     return failure;
   }
-  plans.bind(plan.id, call.sid);
+  await plans.bind(plan.id, call.sid);
   // On record before the answer, so the call can be looked up as soon as its SID is known.
   await records.placed(plan, call.sid, {
     persona: request.persona ?? persona.instructionsFrom,

@@ -21,4 +21,17 @@ export { applyRetention, scheduleRetention, type RetentionResult } from './reten
 export { DIRECTIONS, END_REASONS, isEndReason, parseCallFilter, type FilterInput, type ParsedFilter } from './filter';
 export { CALL_OUTCOMES, isCallOutcome, isFinalOutcome } from './outcome';
 export { MemorySharedState, type SharedState } from './sharedState';
+  DEFAULT_OVERVIEW_DAYS,
+  MAX_OVERVIEW_DAYS,
+  parseOverviewRange,
+  utcOffsetSteps,
+  type CallCounts,
+  type Overview,
+  type OverviewDay,
+  type OverviewEnding,
+  type OverviewRange,
+  type OverviewRangeInput,
+  type Percentiles,
+  type UtcOffsetStep,
+} from './overview';
 export { liveAsInstance, HEARTBEAT_MS, STALE_AFTER_MS, type InstanceLife } from './instances';

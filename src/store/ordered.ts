@@ -60,10 +60,15 @@ export function orderWrites(store: CallStore): CallStore {
     claim: (key, untilMs) => store.claim(key, untilMs),
     put: (key, value, untilMs) => store.put(key, value, untilMs),
     take: (key) => store.take(key),
+    read: (key) => store.read(key),
     staleInstances: (olderThan) => store.staleInstances(olderThan),
     list: async (filter) => {
       await queue.idle();
       return store.list(filter);
+    },
+    overview: async (range) => {
+      await queue.idle();
+      return store.overview(range);
     },
     get: async (callSid) => {
       await queue.after(callSid);

@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { orderWrites } from './ordered';
+import type { Overview, OverviewRange } from './overview';
+import { postgresOverview } from './postgresOverview';
 import { isFinalOutcome, laterOutcome } from './outcome';
 import { migratePostgres } from './postgresMigrations';
 import {
@@ -239,6 +241,11 @@ class PostgresCallStore implements CallStore {
     return rows[0] && Number(rows[0].until_ms) > Date.now() ? rows[0].value : undefined;
   }
 
+  async read(key: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ value: string }>('SELECT value FROM shared_state WHERE key = $1 AND until_ms > $2', [key, Date.now()]);
+    return rows[0]?.value;
+  }
+
   private async pruneShared(): Promise<void> {
     await this.pool.query('DELETE FROM shared_state WHERE until_ms <= $1', [Date.now()]);
   }
@@ -288,6 +295,10 @@ class PostgresCallStore implements CallStore {
       ORDER BY started_at DESC, seq DESC LIMIT ${param(listLimit(filter))}`;
     const { rows } = await this.pool.query<CallRow>(sql, params);
     return rows.map(toSummary);
+  }
+
+  async overview(range: OverviewRange): Promise<Overview> {
+    return postgresOverview(this.pool, range);
   }
 
   async get(callSid: string): Promise<CallDetail | undefined> {

@@ -9,6 +9,8 @@ export interface SharedState {
   put(key: string, value: string, untilMs: number): Promise<void>;
   /** The value under `key`, which is removed (undefined when there is none, or it expired). */
   take(key: string): Promise<string | undefined>;
+  /** The value under `key`, left in place (undefined when there is none, or it expired). */
+  read(key: string): Promise<string | undefined>;
 }
 
 /** Shared state in this process: enough for a single instance. */
@@ -34,6 +36,11 @@ export class MemorySharedState implements SharedState {
     const entry = this.entries.get(key);
     this.entries.delete(key);
     return entry?.value;
+  }
+
+  async read(key: string): Promise<string | undefined> {
+    this.prune();
+    return this.entries.get(key)?.value;
   }
 
   private prune(): void {

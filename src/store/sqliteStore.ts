@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations';
+import type { Overview, OverviewRange } from './overview';
 import { isFinalOutcome, laterOutcome } from './outcome';
 import {
   ABANDONED_NOTE,
@@ -15,6 +16,7 @@ import {
   type EventRow,
   type TurnRow,
 } from './rows';
+import { sqliteOverview } from './sqliteOverview';
 import type {
   AbandonedScope,
   CallDetail,
@@ -228,6 +230,11 @@ class SqliteCallStore implements CallStore {
     return row && row.until_ms > Date.now() ? row.value : undefined;
   }
 
+  async read(key: string): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT value FROM shared_state WHERE key = ? AND until_ms > ?').get(key, Date.now()) as { value: string } | undefined;
+    return row?.value;
+  }
+
   private pruneShared(): void {
     this.db.prepare('DELETE FROM shared_state WHERE until_ms <= ?').run(Date.now());
   }
@@ -293,6 +300,10 @@ class SqliteCallStore implements CallStore {
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY started_at DESC, rowid DESC LIMIT @limit`;
     return this.db.prepare<[Record<string, string | number>], CallRow>(sql).all(params).map(toSummary);
+  }
+
+  async overview(range: OverviewRange): Promise<Overview> {
+    return sqliteOverview(this.db, range);
   }
 
   async get(callSid: string): Promise<CallDetail | undefined> {

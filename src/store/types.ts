@@ -5,6 +5,7 @@
 
 import type { CallEvent, EndReason, Turn } from '../call/types';
 import type { AudioMode } from '../config';
+import type { Overview, OverviewRange } from './overview';
 import type { SharedState } from './sharedState';
 
 export type { CallEvent, CallEventType, EndReason, Turn } from '../call/types';
@@ -167,6 +168,8 @@ export interface CallStore extends SharedState {
    */
   staleInstances(olderThan: number): Promise<string[]>;
   list(filter?: CallFilter): Promise<CallSummary[]>;
+  /** The calls that started in the range at a glance, by local day (overview.ts); sees every write asked for before it. */
+  overview(range: OverviewRange): Promise<Overview>;
   get(callSid: string): Promise<CallDetail | undefined>;
   /** Recording files of the calls that ended before `cutoff`. */
   recordingsEndedBefore(cutoff: number): Promise<string[]>;

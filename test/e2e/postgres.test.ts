@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CallDetail, CallSummary } from '../../src/store';
 import WebSocket from 'ws';
-import { ACCOUNT_SID, ADMIN_TOKEN, AUTH_TOKEN, PUBLIC_URL, TestAgent } from '../support/agent';
+import { ACCOUNT_SID, ADMIN_TOKEN, AGENT_NUMBER, AUTH_TOKEN, PUBLIC_URL, TestAgent } from '../support/agent';
 import { loadFixture } from '../support/fixtures';
 import { createTestSchema, type TestSchema } from '../support/postgres';
 import { signTwilioRequest, SimulatedCall } from '../support/twilioSimulator';
@@ -108,6 +108,58 @@ describe('several instances on PostgreSQL', () => {
     for (const agent of [first, second]) expect(await replayStream(agent, call)).toBe(1008);
     const record = await api<CallDetail>(first, `/api/calls/${call.callSid}`);
     expect(record.body).toMatchObject({ endReason: 'transferred' });
+  });
+
+  it('a call placed by one instance, answered through the other, speaks as its persona and hears who answered', async () => {
+    const env = { DATABASE_URL: schema.url, STREAM_TOKEN_SECRET: 'a-secret-both-instances-share-0123456789', OUTBOUND_FROM: AGENT_NUMBER, MAX_CONCURRENT_CALLS: '1' };
+    const message = 'Hi Maria, this is Sam. Please call us back about Tuesday. Goodbye.';
+    const reply = () => ({ text: message, toneHz: 600, durationMs: 800 });
+    const placing = await TestAgent.start(env, { reply });
+    agents.push(placing);
+    const answering = await TestAgent.start(env, { reply });
+    agents.push(answering);
+    const place = () =>
+      fetch(`${placing.url}/api/calls`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ to: '+15557770123', persona: 'personas/appointment-booking.md', machine: 'message', machineMessage: message }),
+      });
+    expect((await place()).status).toBe(201);
+    const placed = placing.rest.calls[0];
+    const callbackPath = (field: string) => {
+      const url = new URL(placed.form.get(field)!);
+      return url.pathname + url.search;
+    };
+
+    // Twilio asks the other instance for TwiML; the stream lands back on the placing one.
+    const call = await answering.dial({
+      webhookPath: callbackPath('Url'),
+      callSid: placed.sid,
+      accountSid: ACCOUNT_SID,
+      from: AGENT_NUMBER,
+      to: '+15557770123',
+      extraParams: { Direction: 'outbound-api', CallStatus: 'in-progress' },
+      streamServerUrl: placing.url,
+    });
+    const session = await placing.fake.nextSession();
+    const update = (await session.waitFor((e) => e.type === 'session.update')) as { session: { instructions: string } };
+    expect(update.session.instructions).toContain('You placed this phone call');
+    expect(update.session.instructions).toContain(readFileSync(path.join('personas', 'appointment-booking.md'), 'utf8').trim());
+
+    // The machine's end reaches the other instance; the placing one leaves the message, then hangs up.
+    const amd = await answering.postAsTwilio(callbackPath('AsyncAmdStatusCallback'), { CallSid: placed.sid, AnsweredBy: 'machine_end_beep' });
+    expect(amd.status).toBe(204);
+    const leave = await session.waitFor((e) => e.type === 'response.create' && JSON.stringify(e).includes(message));
+    expect(leave).toBeDefined();
+    expect((await call.closedByServer).code).toBe(1000);
+    await call.waitFor(() => placing.server.activeCalls.size === 0, 2000, 'call over');
+    await placing.recordingsSettled();
+    expect((await answering.postAsTwilio(callbackPath('StatusCallback'), { CallSid: placed.sid, CallStatus: 'completed', Direction: 'outbound-api' })).status).toBe(204);
+
+    const record = await api<CallDetail>(answering, `/api/calls/${placed.sid}`);
+    expect(record.body).toMatchObject({ direction: 'outbound', endReason: 'answering-machine', outcome: 'completed', personaName: 'appointment-booking' });
+    // The placing instance's only slot is free again, though it never heard the call connect or end.
+    expect((await place()).status).toBe(201);
   });
 
   it('drains one instance without touching the other instance\'s calls', async () => {

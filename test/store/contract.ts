@@ -457,6 +457,16 @@ export function callStoreContract(engine: ContractEngine): void {
         await store.put('transfer:CA2', '+15550000000', Date.now() - 1);
         expect(await other.take('transfer:CA2')).toBeUndefined();
       });
+
+      it('lets every instance read a value, which stays until it expires', async () => {
+        const other = await another();
+        await store.put('plan:P1', '{"to":"+15557654321"}', Date.now() + 60_000);
+        expect(await other.read('plan:P1')).toBe('{"to":"+15557654321"}');
+        expect(await store.read('plan:P1')).toBe('{"to":"+15557654321"}');
+        await store.put('plan:P2', 'gone', Date.now() - 1);
+        expect(await other.read('plan:P2')).toBeUndefined();
+        expect(await other.read('plan:P3')).toBeUndefined();
+      });
     });
 
     describe('retention', () => {

@@ -20,4 +20,14 @@ describe('MemorySharedState', () => {
     now = 100;
     expect(await state.take('transfer:CA2')).toBeUndefined();
   });
+
+  it('reads a value without taking it, until it expires', async () => {
+    let now = 0;
+    const state = new MemorySharedState(() => now);
+    await state.put('plan:P1', 'x', 100);
+    expect(await state.read('plan:P1')).toBe('x');
+    expect(await state.read('plan:P1')).toBe('x');
+    now = 100;
+    expect(await state.read('plan:P1')).toBeUndefined();
+  });
 });

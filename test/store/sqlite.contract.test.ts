@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store';
 import { callStoreContract, type ContractDatabase } from './contract';
+import { overviewContract } from './overviewContract';
 
 /** Each test's database is a new file in a folder of its own. */
 async function newDatabase(): Promise<ContractDatabase> {
@@ -38,6 +39,7 @@ async function newDatabase(): Promise<ContractDatabase> {
 }
 
 callStoreContract({ name: 'SQLite', newDatabase });
+overviewContract({ name: 'SQLite', newDatabase });
 
 describe('SQLite call store, on its own', () => {
   it('keeps a WAL database in a folder it creates', async () => {

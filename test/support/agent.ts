@@ -72,7 +72,7 @@ export class TestAgent {
     // An instance among others on the records, as main() runs one: it beats, and its calls carry its id.
     const { instanceId } = config;
     const instance = await liveAsInstance(store, instanceId);
-    const outbound = createOutbound({ config, log, store, rest: twilioRest({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, rest), instanceId });
+    const outbound = createOutbound({ config, log, store, shared: store, rest: twilioRest({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, rest), instanceId });
     const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor, instanceId }, log);
     const softphone = new SoftphoneTickets();
     const server = createServer({
