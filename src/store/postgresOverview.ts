@@ -1,0 +1,90 @@
+import type pg from 'pg';
+import { assembleOverview, dayNumberSql, type DayRow, type Overview, type OverviewRange, type OverviewRows, type PercentileRow } from './overview';
+
+/**
+ * The overview of a range in PostgreSQL's words (overview.ts says what each number means). Percentiles are
+ * nearest-rank from ROW_NUMBER and COUNT over each day's values, as sqliteOverview.ts computes them, rather than
+ * percentile_cont (which interpolates) or percentile_disc (float arithmetic): the same integer rule on both
+ * engines gives the same numbers. All of it in one read-only snapshot, so the charts agree with each other while
+ * calls are being written.
+ */
+export async function postgresOverview(pool: pg.Pool, range: OverviewRange): Promise<Overview> {
+  const params: unknown[] = [range.since, range.until];
+  const param = (value: number) => `$${params.push(value)}::bigint`;
+  const day = dayNumberSql('calls.started_at', range.offsets, param);
+  const inRange = 'calls.started_at >= $1::bigint AND calls.started_at < $2::bigint';
+
+  const days = `
+    SELECT day, count(*) AS calls, count(*) FILTER (WHERE connected) AS connected,
+      count(*) FILTER (WHERE ended_at IS NULL) AS open,
+      coalesce(sum(ended_at - answered_at) FILTER (WHERE connected AND ended_at > answered_at), 0) AS duration_ms,
+      sum(cost_usd) AS cost_usd, sum(barge_ins) AS barge_ins, count(*) FILTER (WHERE barge_ins > 0) AS calls_with_barge_in,
+      sum(tool_calls) AS tool_calls, count(*) FILTER (WHERE tool_calls > 0) AS calls_with_tool_calls,
+      count(*) FILTER (WHERE end_reason = 'transferred') AS transfers
+    FROM (
+      SELECT ${day} AS day, stream_sid <> '' AS connected, ended_at, answered_at, cost_usd, barge_ins, end_reason,
+        (SELECT count(*) FROM events WHERE events.call_sid = calls.call_sid AND events.type = 'tool-call') AS tool_calls
+      FROM calls WHERE ${inRange}
+    ) AS in_range
+    GROUP BY day`;
+  const firstAudio = percentiles(`SELECT ${day} AS day, first_audio_ms AS value FROM calls WHERE ${inRange} AND first_audio_ms IS NOT NULL`);
+  const reply = percentiles(`
+    SELECT ${day} AS day, turns.latency_ms AS value
+    FROM calls JOIN turns ON turns.call_sid = calls.call_sid
+    WHERE ${inRange} AND turns.role = 'agent' AND turns.latency_ms IS NOT NULL`);
+  // As describeCallEnd words it: the end reason, else Twilio's outcome once it is more than in-progress.
+  const endings = `
+    SELECT CASE WHEN end_reason IS NOT NULL THEN end_reason
+                WHEN outcome IS NOT NULL AND outcome <> 'in-progress' THEN outcome
+                ELSE 'in-progress' END AS ending,
+      count(*) AS calls
+    FROM calls WHERE ${inRange} GROUP BY 1`;
+  const tools = `
+    SELECT events.detail_json::jsonb ->> 'name' AS name, count(*) AS calls
+    FROM calls JOIN events ON events.call_sid = calls.call_sid
+    WHERE ${inRange} AND events.type = 'tool-call'
+    GROUP BY 1`;
+
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // PostgreSQL wants exactly the parameters a statement uses: the day's offsets only where the day is.
+    const all = async <R extends pg.QueryResultRow>(sql: string, values = params) => (await client.query<R>(sql, values)).rows;
+    const rows: OverviewRows = {
+      days: await all<DayRow>(days),
+      firstAudio: await all<PercentileRow>(firstAudio),
+      reply: await all<PercentileRow>(reply),
+      endings: await all<OverviewRows['endings'][number]>(endings, params.slice(0, 2)),
+      tools: await all<OverviewRows['tools'][number]>(tools, params.slice(0, 2)),
+    };
+    await client.query('COMMIT');
+    return assembleOverview(range, rows);
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
+    throw err;
+  } finally {
+    // A connection that could not even roll back is not handed out again.
+    client.release(broken);
+  }
+}
+
+/** p50 and p90 of `values` (rows of day, value) per day, and a row with a null day for all of them. */
+function percentiles(values: string): string {
+  return `
+    WITH ranked AS (
+      SELECT day, value,
+        ROW_NUMBER() OVER (PARTITION BY day ORDER BY value) AS day_rank, COUNT(*) OVER (PARTITION BY day) AS day_n,
+        ROW_NUMBER() OVER (ORDER BY value) AS all_rank, COUNT(*) OVER () AS all_n
+      FROM (${values}) AS source
+    )
+    SELECT day, max(day_n) AS n,
+      max(CASE WHEN day_rank = (50 * day_n + 99) / 100 THEN value END) AS p50,
+      max(CASE WHEN day_rank = (90 * day_n + 99) / 100 THEN value END) AS p90
+    FROM ranked GROUP BY day
+    UNION ALL
+    SELECT NULL, max(all_n),
+      max(CASE WHEN all_rank = (50 * all_n + 99) / 100 THEN value END),
+      max(CASE WHEN all_rank = (90 * all_n + 99) / 100 THEN value END)
+    FROM ranked`;
+}

@@ -1,0 +1,81 @@
+import type Database from 'better-sqlite3';
+import { assembleOverview, dayNumberSql, type DayRow, type Overview, type OverviewRange, type OverviewRows, type PercentileRow } from './overview';
+
+/**
+ * The overview of a range in SQLite's words (overview.ts says what each number means). SQLite has no percentile
+ * aggregate: nearest-rank percentiles come from ROW_NUMBER and COUNT over each day's values, in integer
+ * arithmetic, as postgresOverview.ts does. All of it in one read transaction, so the charts agree with each other
+ * while calls are being written.
+ */
+export function sqliteOverview(db: Database.Database, range: OverviewRange): Overview {
+  const params: Record<string, number> = { since: range.since, until: range.until };
+  const param = (value: number) => {
+    const name = `p${Object.keys(params).length}`;
+    params[name] = value;
+    return `@${name}`;
+  };
+  const day = dayNumberSql('calls.started_at', range.offsets, param);
+  const inRange = 'calls.started_at >= @since AND calls.started_at < @until';
+
+  const days = `
+    SELECT day, count(*) AS calls, sum(connected) AS connected, sum(ended_at IS NULL) AS open,
+      sum(CASE WHEN connected AND ended_at > answered_at THEN ended_at - answered_at ELSE 0 END) AS duration_ms,
+      sum(cost_usd) AS cost_usd, sum(barge_ins) AS barge_ins, sum(barge_ins > 0) AS calls_with_barge_in,
+      sum(tool_calls) AS tool_calls, sum(tool_calls > 0) AS calls_with_tool_calls,
+      sum(coalesce(end_reason = 'transferred', 0)) AS transfers
+    FROM (
+      SELECT ${day} AS day, stream_sid <> '' AS connected, ended_at, answered_at, cost_usd, barge_ins, end_reason,
+        (SELECT count(*) FROM events WHERE events.call_sid = calls.call_sid AND events.type = 'tool-call') AS tool_calls
+      FROM calls WHERE ${inRange}
+    )
+    GROUP BY day`;
+  const firstAudio = percentiles(`SELECT ${day} AS day, first_audio_ms AS value FROM calls WHERE ${inRange} AND first_audio_ms IS NOT NULL`);
+  const reply = percentiles(`
+    SELECT ${day} AS day, turns.latency_ms AS value
+    FROM calls JOIN turns ON turns.call_sid = calls.call_sid
+    WHERE ${inRange} AND turns.role = 'agent' AND turns.latency_ms IS NOT NULL`);
+  // As describeCallEnd words it: the end reason, else Twilio's outcome once it is more than in-progress.
+  const endings = `
+    SELECT CASE WHEN end_reason IS NOT NULL THEN end_reason
+                WHEN outcome IS NOT NULL AND outcome <> 'in-progress' THEN outcome
+                ELSE 'in-progress' END AS ending,
+      count(*) AS calls
+    FROM calls WHERE ${inRange} GROUP BY ending`;
+  const tools = `
+    SELECT json_extract(events.detail_json, '$.name') AS name, count(*) AS calls
+    FROM calls JOIN events ON events.call_sid = calls.call_sid
+    WHERE ${inRange} AND events.type = 'tool-call'
+    GROUP BY name`;
+
+  const all = <R>(sql: string) => db.prepare<[Record<string, number>], R>(sql).all(params);
+  const rows = db.transaction(
+    (): OverviewRows => ({
+      days: all<DayRow>(days),
+      firstAudio: all<PercentileRow>(firstAudio),
+      reply: all<PercentileRow>(reply),
+      endings: all<OverviewRows['endings'][number]>(endings),
+      tools: all<OverviewRows['tools'][number]>(tools),
+    }),
+  )();
+  return assembleOverview(range, rows);
+}
+
+/** p50 and p90 of `values` (rows of day, value) per day, and a row with a null day for all of them. */
+function percentiles(values: string): string {
+  return `
+    WITH ranked AS (
+      SELECT day, value,
+        ROW_NUMBER() OVER (PARTITION BY day ORDER BY value) AS day_rank, COUNT(*) OVER (PARTITION BY day) AS day_n,
+        ROW_NUMBER() OVER (ORDER BY value) AS all_rank, COUNT(*) OVER () AS all_n
+      FROM (${values})
+    )
+    SELECT day, max(day_n) AS n,
+      max(CASE WHEN day_rank = (50 * day_n + 99) / 100 THEN value END) AS p50,
+      max(CASE WHEN day_rank = (90 * day_n + 99) / 100 THEN value END) AS p90
+    FROM ranked GROUP BY day
+    UNION ALL
+    SELECT NULL, max(all_n),
+      max(CASE WHEN all_rank = (50 * all_n + 99) / 100 THEN value END),
+      max(CASE WHEN all_rank = (90 * all_n + 99) / 100 THEN value END)
+    FROM ranked`;
+}
