@@ -1,5 +1,6 @@
 import { CALL_OUTCOMES, isCallOutcome } from './outcome';
 import type { CallFilter, Direction, EndReason } from './types';
+import { parseAnalysisFilter } from './analysisFilter';
 
 /** Every end reason; a Record so the compiler notices when types.ts gains one. */
 const END_REASON_LABELS: Record<EndReason, true> = {
@@ -37,6 +38,10 @@ export interface FilterInput {
   direction?: string;
   outcome?: string;
   search?: string;
+  /** The analysis's status: pending, done, failed, or none. */
+  analysis?: string;
+  /** A field of the analysis and its value: `sentiment=negative`. */
+  field?: string;
   limit?: string;
 }
 
@@ -89,6 +94,8 @@ export function parseCallFilter(input: FilterInput, now: number): ParsedFilter {
   }
   const search = text(input.search);
   if (search) filter.search = search;
+  const analysis = parseAnalysisFilter(text(input.analysis), text(input.field), problems);
+  if (analysis) filter.analysis = analysis;
   const limit = text(input.limit);
   if (limit) {
     const n = Number(limit);

@@ -1,5 +1,7 @@
 /** Call records: the repository interface, its SQLite and PostgreSQL implementations, costs, recordings and retention. */
 export type * from './types';
+export type * from './jobs';
+export { JOB_STATUSES } from './jobs';
 export { openSqliteStore, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './sqliteStore';
 export { orderWrites, KeyedQueue } from './ordered';
 export { openPostgresStore, type PostgresOptions } from './postgresStore';

@@ -91,6 +91,56 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX shared_state_until ON shared_state (until_ms);
     `),
+  // 6: work after a call, done by one instance at a time: its analysis (and result), and webhook deliveries.
+  (db) =>
+    db.exec(`
+      CREATE TABLE call_analyses (
+        call_sid          TEXT PRIMARY KEY REFERENCES calls (call_sid) ON DELETE CASCADE,
+        status            TEXT NOT NULL,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        requested_at      INTEGER NOT NULL,
+        next_attempt_at   INTEGER NOT NULL,
+        lease_id          TEXT,
+        lease_until       INTEGER,
+        last_error        TEXT,
+        finished_at       INTEGER,
+        model             TEXT,
+        summary           TEXT,
+        fields_json       TEXT,
+        tokens_in         INTEGER NOT NULL DEFAULT 0,
+        tokens_in_cached  INTEGER NOT NULL DEFAULT 0,
+        tokens_out        INTEGER NOT NULL DEFAULT 0,
+        cost_usd          REAL NOT NULL DEFAULT 0
+      );
+      CREATE INDEX call_analyses_due ON call_analyses (status, next_attempt_at);
+
+      CREATE TABLE webhook_deliveries (
+        id                TEXT PRIMARY KEY,
+        call_sid          TEXT NOT NULL REFERENCES calls (call_sid) ON DELETE CASCADE,
+        event_type        TEXT NOT NULL,
+        payload           TEXT NOT NULL,
+        status            TEXT NOT NULL,
+        attempts          INTEGER NOT NULL DEFAULT 0,
+        created_at        INTEGER NOT NULL,
+        next_attempt_at   INTEGER NOT NULL,
+        lease_id          TEXT,
+        lease_until       INTEGER,
+        last_error        TEXT,
+        finished_at       INTEGER
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+      CREATE INDEX webhook_deliveries_by_call ON webhook_deliveries (call_sid, created_at);
+
+      CREATE TABLE webhook_attempts (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id  TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+        at           INTEGER NOT NULL,
+        duration_ms  INTEGER NOT NULL,
+        http_status  INTEGER,
+        error        TEXT
+      );
+      CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id, at, id);
+    `),
 ];
 
 /**

@@ -62,6 +62,27 @@ export function orderWrites(store: CallStore): CallStore {
     take: (key) => store.take(key),
     read: (key) => store.read(key),
     staleInstances: (olderThan) => store.staleInstances(olderThan),
+    // After-call jobs: a call's own writes asked for before them come first.
+    requestAnalysis: async (callSid, now, lease) => {
+      await queue.after(callSid);
+      return store.requestAnalysis(callSid, now, lease);
+    },
+    claimAnalysis: (now, lease) => store.claimAnalysis(now, lease),
+    settleAnalysis: (claim, settlement, now) => store.settleAnalysis(claim, settlement, now),
+    analysisOf: async (callSid) => {
+      await queue.after(callSid);
+      return store.analysisOf(callSid);
+    },
+    enqueueDelivery: async (delivery) => {
+      await queue.after(delivery.callSid);
+      return store.enqueueDelivery(delivery);
+    },
+    claimDelivery: (now, lease) => store.claimDelivery(now, lease),
+    settleDelivery: (claim, attempt, settlement) => store.settleDelivery(claim, attempt, settlement),
+    deliveriesOf: async (callSid) => {
+      await queue.after(callSid);
+      return store.deliveriesOf(callSid);
+    },
     list: async (filter) => {
       await queue.idle();
       return store.list(filter);

@@ -1,8 +1,10 @@
 import pg from 'pg';
+import { ANALYSIS_SUMMARY_COLUMNS } from './jobRows';
 import { orderWrites } from './ordered';
 import type { Overview, OverviewRange } from './overview';
 import { postgresOverview } from './postgresOverview';
 import { isFinalOutcome, laterOutcome } from './outcome';
+import { PostgresJobs, postgresAnalysisConditions } from './postgresJobs';
 import { migratePostgres } from './postgresMigrations';
 import {
   ABANDONED_NOTE,
@@ -42,7 +44,7 @@ export interface PostgresOptions {
 
 type Query = <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<pg.QueryResult<R>>;
 
-const SUMMARY_COLUMNS = `calls.*, (SELECT count(*) FROM turns WHERE turns.call_sid = calls.call_sid)::integer AS turn_count`;
+const SUMMARY_COLUMNS = `calls.*, (SELECT count(*) FROM turns WHERE turns.call_sid = calls.call_sid)::integer AS turn_count, ${ANALYSIS_SUMMARY_COLUMNS}`;
 
 /** BIGINT comes back as a number: epoch milliseconds and counts are far below 2^53. */
 const TYPES = {
@@ -82,8 +84,11 @@ export async function openPostgresStore(url: string, options: PostgresOptions): 
 
 class PostgresCallStore implements CallStore {
   private ended = false;
+  private readonly jobs: PostgresJobs;
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool) {
+    this.jobs = new PostgresJobs((sql, params) => this.pool.query(sql, params), (work) => this.transaction(work));
+  }
 
   async open(call: NewCall): Promise<void> {
     await this.transaction(async (query) => {
@@ -291,6 +296,7 @@ class PostgresCallStore implements CallStore {
         OR to_number ILIKE ${search} ESCAPE '\\' OR persona_name ILIKE ${search} ESCAPE '\\'
         OR EXISTS (SELECT 1 FROM turns WHERE turns.call_sid = calls.call_sid AND turns.text ILIKE ${search} ESCAPE '\\'))`);
     }
+    where.push(...postgresAnalysisConditions(filter.analysis, param));
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY started_at DESC, seq DESC LIMIT ${param(listLimit(filter))}`;
     const { rows } = await this.pool.query<CallRow>(sql, params);
@@ -321,6 +327,16 @@ class PostgresCallStore implements CallStore {
       return files;
     });
   }
+
+  // Analyses and webhook deliveries: postgresJobs.ts.
+  requestAnalysis: CallStore['requestAnalysis'] = (...args) => this.jobs.requestAnalysis(...args);
+  claimAnalysis: CallStore['claimAnalysis'] = (...args) => this.jobs.claimAnalysis(...args);
+  settleAnalysis: CallStore['settleAnalysis'] = (...args) => this.jobs.settleAnalysis(...args);
+  analysisOf: CallStore['analysisOf'] = (...args) => this.jobs.analysisOf(...args);
+  enqueueDelivery: CallStore['enqueueDelivery'] = (...args) => this.jobs.enqueueDelivery(...args);
+  claimDelivery: CallStore['claimDelivery'] = (...args) => this.jobs.claimDelivery(...args);
+  settleDelivery: CallStore['settleDelivery'] = (...args) => this.jobs.settleDelivery(...args);
+  deliveriesOf: CallStore['deliveriesOf'] = (...args) => this.jobs.deliveriesOf(...args);
 
   async flush(): Promise<void> {}
 

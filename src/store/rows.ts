@@ -1,3 +1,4 @@
+import { toAnalysisBrief, type AnalysisSummaryRow } from './jobRows';
 import type { CallDetail, CallEvent, CallFilter, CallOutcome, CallSummary, EndReason, Turn } from './types';
 
 /** What the SQLite and PostgreSQL stores share: the rows they read, how rows become records, and list limits. */
@@ -9,7 +10,7 @@ export const MAX_LIST_LIMIT = 1000;
 /** The note a call closed by `closeAbandoned` gets. */
 export const ABANDONED_NOTE = 'the server stopped during this call; closed on the next start';
 
-export interface CallRow {
+export interface CallRow extends AnalysisSummaryRow {
   call_sid: string;
   stream_sid: string;
   direction: string;
@@ -116,6 +117,8 @@ export function toSummary(row: CallRow): CallSummary {
   }
   if (row.end_reason !== null) summary.endReason = row.end_reason as EndReason;
   if (row.recording_file !== null) summary.recordingFile = row.recording_file;
+  const analysis = toAnalysisBrief(row);
+  if (analysis) summary.analysis = analysis;
   return summary;
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { ANALYSIS_SUMMARY_COLUMNS } from './jobRows';
 import { migrate } from './migrations';
 import type { Overview, OverviewRange } from './overview';
 import { isFinalOutcome, laterOutcome } from './outcome';
@@ -16,6 +17,7 @@ import {
   type EventRow,
   type TurnRow,
 } from './rows';
+import { SqliteJobs, sqliteAnalysisConditions } from './sqliteJobs';
 import { sqliteOverview } from './sqliteOverview';
 import type {
   AbandonedScope,
@@ -34,7 +36,7 @@ import type {
 
 export { DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './rows';
 
-const SUMMARY_COLUMNS = `calls.*, (SELECT count(*) FROM turns WHERE turns.call_sid = calls.call_sid) AS turn_count`;
+const SUMMARY_COLUMNS = `calls.*, (SELECT count(*) FROM turns WHERE turns.call_sid = calls.call_sid) AS turn_count, ${ANALYSIS_SUMMARY_COLUMNS}`;
 
 /**
  * Opens (creating and migrating as needed) the SQLite call store at `file`, creating its folder.
@@ -64,6 +66,7 @@ export function openSqliteStore(file: string): CallStore {
  * is on disk the moment it is made.
  */
 class SqliteCallStore implements CallStore {
+  private readonly jobs: SqliteJobs;
   private readonly insertCall;
   private readonly attachStream;
   private readonly insertProgress;
@@ -78,6 +81,7 @@ class SqliteCallStore implements CallStore {
   private readonly getEvents;
 
   constructor(private readonly db: Database.Database) {
+    this.jobs = new SqliteJobs(db);
     this.insertCall = db.prepare(`
       INSERT INTO calls (call_sid, stream_sid, direction, from_number, to_number, started_at, answered_at,
                          model, voice, persona_name, audio_mode, outcome, instance_id)
@@ -296,6 +300,7 @@ class SqliteCallStore implements CallStore {
         OR EXISTS (SELECT 1 FROM turns WHERE turns.call_sid = calls.call_sid AND turns.text LIKE @search ESCAPE '\\'))`);
       params.search = containsPattern(filter.search);
     }
+    where.push(...sqliteAnalysisConditions(filter.analysis, params));
     params.limit = listLimit(filter);
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM calls ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY started_at DESC, rowid DESC LIMIT @limit`;
@@ -324,6 +329,16 @@ class SqliteCallStore implements CallStore {
       return files;
     })();
   }
+
+  // Analyses and webhook deliveries: sqliteJobs.ts.
+  requestAnalysis: CallStore['requestAnalysis'] = (...args) => this.jobs.requestAnalysis(...args);
+  claimAnalysis: CallStore['claimAnalysis'] = (...args) => this.jobs.claimAnalysis(...args);
+  settleAnalysis: CallStore['settleAnalysis'] = (...args) => this.jobs.settleAnalysis(...args);
+  analysisOf: CallStore['analysisOf'] = (...args) => this.jobs.analysisOf(...args);
+  enqueueDelivery: CallStore['enqueueDelivery'] = (...args) => this.jobs.enqueueDelivery(...args);
+  claimDelivery: CallStore['claimDelivery'] = (...args) => this.jobs.claimDelivery(...args);
+  settleDelivery: CallStore['settleDelivery'] = (...args) => this.jobs.settleDelivery(...args);
+  deliveriesOf: CallStore['deliveriesOf'] = (...args) => this.jobs.deliveriesOf(...args);
 
   async flush(): Promise<void> {}
 

@@ -6,6 +6,7 @@
 import type { CallEvent, EndReason, Turn } from '../call/types';
 import type { AudioMode } from '../config';
 import type { Overview, OverviewRange } from './overview';
+import type { AnalysisBrief, AnalysisFilter, JobStore } from './jobs';
 import type { SharedState } from './sharedState';
 
 export type { CallEvent, CallEventType, EndReason, Turn } from '../call/types';
@@ -93,6 +94,8 @@ export interface CallSummary extends NewCall, CallStats {
   /** File name of the stereo WAV, relative to the recordings folder, when recorded. */
   recordingFile?: string;
   turnCount: number;
+  /** The call's analysis, once one was asked for (its cost is apart from `costUsd`). */
+  analysis?: AnalysisBrief;
 }
 
 export interface CallDetail extends CallSummary {
@@ -110,6 +113,7 @@ export interface CallFilter {
   until?: number;
   /** Full-text-ish search over numbers and transcript text. */
   search?: string;
+  analysis?: AnalysisFilter;
   limit?: number;
 }
 
@@ -139,7 +143,7 @@ export interface CallProgress {
  * write this store was asked to make before them. A rejected write rejects only its own promise: the next write for
  * the call still runs.
  */
-export interface CallStore extends SharedState {
+export interface CallStore extends SharedState, JobStore {
   /**
    * Records the call's media stream: a new record, or the one its status callbacks started. A call whose stream
    * is on record already is refused.

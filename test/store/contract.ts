@@ -12,7 +12,7 @@ import type { LineStart } from '../../src/telephony';
  * each with a database of its engine.
  */
 
-export type Table = 'calls' | 'turns' | 'events' | 'instances';
+export type Table = 'calls' | 'turns' | 'events' | 'instances' | 'call_analyses' | 'webhook_deliveries' | 'webhook_attempts';
 
 /** One empty database of an engine, made for one test. */
 export interface ContractDatabase {

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { migratePostgres, openPostgresStore, POSTGRES_MIGRATIONS } from '../../src/store';
 import { createTestSchema, TEST_POSTGRES_URL, type TestSchema } from '../support/postgres';
 import { callStoreContract, type ContractDatabase } from './contract';
+import { jobsContract } from './jobsContract';
 import { overviewContract } from './overviewContract';
 
 const OPTIONS = { poolSize: 4, connectTimeoutMs: 5000 };
@@ -30,6 +31,7 @@ async function newDatabase(): Promise<ContractDatabase> {
 }
 
 callStoreContract({ name: 'PostgreSQL', newDatabase });
+jobsContract({ name: 'PostgreSQL', newDatabase });
 overviewContract({ name: 'PostgreSQL', newDatabase });
 
 describe('PostgreSQL call store, on its own', () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/store';
 import { callStoreContract, type ContractDatabase } from './contract';
+import { jobsContract } from './jobsContract';
 import { overviewContract } from './overviewContract';
 
 /** Each test's database is a new file in a folder of its own. */
@@ -39,6 +40,7 @@ async function newDatabase(): Promise<ContractDatabase> {
 }
 
 callStoreContract({ name: 'SQLite', newDatabase });
+jobsContract({ name: 'SQLite', newDatabase });
 overviewContract({ name: 'SQLite', newDatabase });
 
 describe('SQLite call store, on its own', () => {
