@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -86,8 +87,30 @@ const TransferDirectorySchema = z
   )
   .refine((directory) => Object.keys(directory).length > 0, 'must list at least one destination');
 
+/** Express's names for address ranges, then single addresses and CIDR ranges. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyAddress = (item: string) => {
+  const [address, bits, extra] = item.split('/');
+  const family = isIP(address);
+  const maxBits = family === 6 ? 128 : 32;
+  return family !== 0 && extra === undefined && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits));
+};
+
+/** Which proxies in front of the server to believe about the client's address: a hop count, or addresses. */
+const trustProxy = optionalText.pipe(
+  z
+    .string()
+    .default('loopback')
+    .transform((v) => (/^\d+$/.test(v) ? Number(v) : v.split(',').map((item) => item.trim()).filter(Boolean).join(', ')))
+    .refine(
+      (v) => typeof v === 'number' || v.split(', ').every((item) => PROXY_RANGES.has(item) || isProxyAddress(item)),
+      'must be a number of proxy hops, or a comma list of loopback, linklocal, uniquelocal, addresses and CIDR ranges (e.g. loopback, 10.0.0.0/8)',
+    ),
+);
+
 const EnvSchema = z.object({
   PORT: integer(3000, 0, 65535),
+  TRUST_PROXY: trustProxy,
   // Unset: /metrics is on PORT behind the admin token.
   METRICS_PORT: optionalText.pipe(z.coerce.number<string | undefined>().int().min(1).max(65535).optional()),
   PUBLIC_URL: httpsUrl,
@@ -220,6 +243,11 @@ export interface Config {
   port: number;
   /** /metrics without a token on this port of 127.0.0.1; undefined: on `port`, behind the admin token. */
   metricsPort: number | undefined;
+  /**
+   * The proxies whose X-Forwarded-For names the client (Express's `trust proxy`): sign-in limits and logs count
+   * clients by that address.
+   */
+  trustProxy: number | string;
   /** Twilio is enabled only when all three are set; otherwise Twilio calls are refused. */
   twilio: { publicUrl: string; accountSid: string; authToken: string; skipSignatureCheck: boolean } | undefined;
   openai: { apiKey: string; baseURL: string | undefined; model: string };
@@ -356,6 +384,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: e.PORT,
     metricsPort: e.METRICS_PORT,
+    trustProxy: e.TRUST_PROXY,
     twilio:
       missingTwilio.length === 0
         ? {

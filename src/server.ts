@@ -124,7 +124,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
     twilio !== undefined && (twilio.skipSignatureCheck || isSignedByTwilio(twilio.authToken, signature, url, params));
 
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy);
 
   app.get('/health', (_req, res) => {
     res.status(draining ? 503 : 200).json({ status: draining ? 'draining' : 'ok', activeCalls: activeCalls.size });

@@ -244,6 +244,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('believes the client address a proxy forwards only from the proxies TRUST_PROXY names', () => {
+    expect(loadConfig(minimal).trustProxy).toBe('loopback');
+    expect(loadConfig({ ...minimal, TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ ...minimal, TRUST_PROXY: 'loopback,uniquelocal , 203.0.113.7, 10.0.0.0/8, fd00::/8' }).trustProxy).toBe(
+      'loopback, uniquelocal, 203.0.113.7, 10.0.0.0/8, fd00::/8',
+    );
+    for (const wrong of ['everyone', '10.0.0.0/33', '10.0.0/8', 'loopback, proxy.example']) {
+      expect(problemsOf({ ...minimal, TRUST_PROXY: wrong })).toEqual([expect.stringMatching(/^TRUST_PROXY .*number of proxy hops/)]);
+    }
+  });
+
   it('logs JSON in production', () => {
     expect(loadConfig({ ...minimal, NODE_ENV: 'production' }).log.format).toBe('json');
     expect(loadConfig({ ...minimal, NODE_ENV: 'production', LOG_FORMAT: 'pretty' }).log.format).toBe('pretty');
