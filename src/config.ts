@@ -178,6 +178,7 @@ const EnvSchema = z.object({
   IDLE_TIMEOUT_SECONDS: integer(30, 5, 3600),
   MAX_CONCURRENT_CALLS: integer(20, 1, 10_000),
   DRAIN_TIMEOUT_SECONDS: integer(30, 0, 3600),
+  DRAIN_NOTICE_SECONDS: integer(0, 0, 600),
   // Relative to the working directory; a missing folder means no tools of your own.
   TOOLS_DIR: optionalText.pipe(z.string().default('tools')),
   TOOL_TIMEOUT_MS: integer(8000, 100, 60_000),
@@ -266,6 +267,11 @@ export interface Config {
     idleTimeoutMs: number;
     maxConcurrentCalls: number;
     drainTimeoutMs: number;
+    /**
+     * On shutdown, how long the server goes on taking calls while /ready already says it is leaving: time for a
+     * load balancer to notice and send new calls elsewhere before this instance refuses them.
+     */
+    drainNoticeMs: number;
     /** A media stream that has not sent `start` this long after connecting is closed. */
     streamStartTimeoutMs: number;
     /** Both websockets are pinged this often; a peer that misses a pong is dead. */
@@ -427,6 +433,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       idleTimeoutMs: e.IDLE_TIMEOUT_SECONDS * 1000,
       maxConcurrentCalls: e.MAX_CONCURRENT_CALLS,
       drainTimeoutMs: e.DRAIN_TIMEOUT_SECONDS * 1000,
+      drainNoticeMs: e.DRAIN_NOTICE_SECONDS * 1000,
       streamStartTimeoutMs: 5_000,
       keepAliveMs: 10_000,
       modelReadyTimeoutMs: 5_000,

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
       activeCalls: server.activeCalls.size,
       drainTimeoutMs: config.limits.drainTimeoutMs,
     });
-    await server.drain(config.limits.drainTimeoutMs);
+    await server.drain(config.limits.drainTimeoutMs, config.limits.drainNoticeMs);
     await metricsServer?.close();
     await stopRetention();
     instance.stop();

@@ -65,8 +65,11 @@ export interface AgentServer {
   readonly activeCalls: ReadonlySet<CallSession>;
   readonly metrics: AgentMetrics;
   listen(port: number, host?: string): Promise<AddressInfo>;
-  /** Stops taking calls, lets active ones finish for up to `timeoutMs`, then ends the rest and closes. */
-  drain(timeoutMs: number): Promise<void>;
+  /**
+   * Says it is not ready at once, goes on taking calls for `noticeMs` (so a load balancer sends new ones
+   * elsewhere first), then refuses calls, lets active ones finish for up to `timeoutMs`, ends the rest and closes.
+   */
+  drain(timeoutMs: number, noticeMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,6 +102,9 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
   const apologyAudio = readFileSync(APOLOGY_AUDIO);
   const twilio = config.twilio;
   const sessionTools = tools ? toolsForSession(tools) : [];
+  /** Shutting down: /ready says so, and new calls are still taken until `draining`. */
+  let leaving = false;
+  /** Shutting down: new calls are refused. */
   let draining = false;
   const metrics = deps.metrics ?? new AgentMetrics({ model: config.openai.model, prices: config.store.prices });
   metrics.countActiveCalls(() => activeCalls.size);
@@ -132,7 +138,7 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
 
   // Whether to send this instance calls: not draining, the store answers, the model key is configured.
   app.get('/ready', async (_req, res) => {
-    const { ready, checks, failed } = await readiness.check(draining);
+    const { ready, checks, failed } = await readiness.check(leaving);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks, failed });
   });
 
@@ -339,7 +345,12 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
         server.once('error', reject);
         server.listen(port, host, () => resolve(server.address() as AddressInfo));
       }),
-    drain: async (timeoutMs) => {
+    drain: async (timeoutMs, noticeMs = 0) => {
+      leaving = true;
+      if (noticeMs > 0) {
+        log.info('not ready: taking calls until the load balancer notices', { noticeMs });
+        await new Promise((r) => setTimeout(r, noticeMs));
+      }
       draining = true;
       const deadline = Date.now() + timeoutMs;
       while (activeCalls.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -92,4 +92,19 @@ describe('metrics of real calls', () => {
     await call.hangUp();
     await drained;
   });
+
+  it('takes calls for the drain notice while /ready already says it is leaving, then refuses them', async () => {
+    agent = await TestAgent.start({}, { reply: () => ({ text: 'Hi.', toneHz: 440, durationMs: 300 }) });
+    const call = await agent.dial();
+    await call.waitForPlayedMs(250);
+    const webhook = (n: number) => agent.postAsTwilio('/incoming-call', { CallSid: `CA0000000000000000000000000000002${n}`, From: '+15550001111', To: '+15550002222' });
+    const drained = agent.server.drain(10_000, 500);
+    expect((await fetch(`${agent.url}/ready`)).status).toBe(503);
+    expect((await fetch(`${agent.url}/health`)).status).toBe(200);
+    expect((await webhook(1)).body).toContain('<Connect');
+    await new Promise((r) => setTimeout(r, 700)); // the notice is over
+    expect((await webhook(2)).body).toMatch(/not taking calls/);
+    await call.hangUp();
+    await drained;
+  });
 });
