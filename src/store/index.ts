@@ -23,6 +23,7 @@ export { applyRetention, scheduleRetention, type RetentionResult } from './reten
 export { DIRECTIONS, END_REASONS, isEndReason, parseCallFilter, type FilterInput, type ParsedFilter } from './filter';
 export { CALL_OUTCOMES, isCallOutcome, isFinalOutcome } from './outcome';
 export { MemorySharedState, type SharedState } from './sharedState';
+export {
   DEFAULT_OVERVIEW_DAYS,
   MAX_OVERVIEW_DAYS,
   parseOverviewRange,
