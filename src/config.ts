@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RealtimeReasoningEffort } from 'openai/resources/realtime/realtime';
 import { z } from 'zod';
+import { analysisSettings, webhookSettings, type WebhookSettings } from './afterCall/settings';
+import type { AnalysisSettings } from './analysis';
 import {
   REASONING_EFFORTS,
   takesReasoningEffort,
@@ -216,6 +218,26 @@ const EnvSchema = z.object({
   LOG_LEVEL: optionalText.pipe(z.enum(['error', 'warn', 'info', 'debug', 'silent']).default('info')),
   LOG_FORMAT: optionalText.pipe(z.enum(['json', 'pretty']).optional()),
   LOG_TRANSCRIPTS: flag(false),
+  // After a call (docs/insights.md): its analysis by a text model, and webhooks about it.
+  ANALYSIS_MODEL: optionalText,
+  ANALYSIS_SCHEMA_FILE: optionalText,
+  ANALYSIS_TIMEOUT_SECONDS: integer(60, 5, 600),
+  ANALYSIS_MAX_ATTEMPTS: integer(4, 1, 10),
+  ANALYSIS_INPUT_USD_PER_1M: optionalText.pipe(z.coerce.number<string | undefined>().min(0).optional()),
+  ANALYSIS_CACHED_INPUT_USD_PER_1M: optionalText.pipe(z.coerce.number<string | undefined>().min(0).optional()),
+  ANALYSIS_OUTPUT_USD_PER_1M: optionalText.pipe(z.coerce.number<string | undefined>().min(0).optional()),
+  WEBHOOK_URL: optionalText.pipe(
+    z
+      .url({ error: 'must be a URL such as https://hooks.example.com/calls', abort: true })
+      .refine(
+        (v) => v.startsWith('https:') || (v.startsWith('http:') && isLoopback(v)),
+        'must be https:// (http:// only on this machine): the events carry call records',
+      )
+      .optional(),
+  ),
+  WEBHOOK_SECRET: optionalText,
+  WEBHOOK_INCLUDE_TRANSCRIPT: flag(false),
+  WEBHOOK_TIMEOUT_SECONDS: integer(10, 1, 60),
   NODE_ENV: optionalText,
 });
 
@@ -329,6 +351,10 @@ export interface Config {
   streamTokenSecret: Buffer;
   /** This instance among those sharing the records: its calls are its own to recover after a crash. */
   instanceId: string;
+  /** Post-call analysis by a text model; undefined without ANALYSIS_MODEL. */
+  analysis: AnalysisSettings | undefined;
+  /** Signed webhooks about calls; undefined without WEBHOOK_URL. */
+  webhooks: WebhookSettings | undefined;
   /** transcripts: what callers and the agent say, and callers' numbers, are logged at info (else only at debug). */
   log: { level: 'error' | 'warn' | 'info' | 'debug' | 'silent'; format: 'json' | 'pretty'; transcripts: boolean };
 }
@@ -385,6 +411,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const prices = readJsonFile('PRICES_FILE', e.PRICES_FILE, PricesSchema, problems) ?? {};
   const directory =
     readJsonFile('TRANSFER_DIRECTORY_FILE', e.TRANSFER_DIRECTORY_FILE, TransferDirectorySchema, problems) ?? {};
+  const analysis = analysisSettings(e, problems);
+  const webhooks = webhookSettings(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -468,6 +496,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     streamTokenSecret: e.STREAM_TOKEN_SECRET ? Buffer.from(e.STREAM_TOKEN_SECRET) : randomBytes(32),
     // Two instances may run on one host, on different ports.
     instanceId: e.INSTANCE_ID ?? `${hostname()}:${e.PORT}`,
+    analysis,
+    webhooks,
     log: {
       level: e.LOG_LEVEL,
       format: e.LOG_FORMAT ?? (e.NODE_ENV === 'production' ? 'json' : 'pretty'),

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { startAfterCall } from './afterCall';
 import { storeRecorder } from './call/storeRecorder';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger } from './log';
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfigOrExit();
   const adminToken = config.adminToken ?? generateAdminToken();
-  const log = createLogger(config.log, [config.openai.apiKey, config.twilio?.authToken, adminToken, databasePassword(config.store.databaseUrl)]);
+  const log = createLogger(config.log, [config.openai.apiKey, config.twilio?.authToken, adminToken, databasePassword(config.store.databaseUrl), config.webhooks?.secret]);
   for (const warning of shutdownWarnings(config)) log[warning.level](warning.message);
   const tools = loadToolsOrExit(config);
   log.info('tools offered to the agent', { tools: tools.definitions().map((tool) => tool.name) });
@@ -42,7 +43,9 @@ async function main(): Promise<void> {
 
   const { instanceId } = config;
   const outbound = createOutbound({ config, log, store, shared: store, rest: config.twilio && twilioRest(config.twilio), instanceId });
-  const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor, instanceId }, log);
+  const afterCall = startAfterCall({ config, store, log });
+  announceAfterCall(config, log);
+  const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor, instanceId, afterCall: afterCall.callEnded }, log);
   const metrics = new AgentMetrics({ model: config.openai.model, prices: config.store.prices, processMetrics: true });
   const softphone = new SoftphoneTickets();
   const server = createServer({
@@ -99,6 +102,8 @@ async function main(): Promise<void> {
     await stopRetention();
     instance.stop();
     await record.settled();
+    // Claims stop; attempts under way finish or time out.
+    await afterCall.stop();
     await store.shutdown();
     log.info('stopped');
     await new Promise<void>((resolve) => {
@@ -109,6 +114,16 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** What happens after each call, said once at start. */
+function announceAfterCall(config: Config, log: ReturnType<typeof createLogger>): void {
+  const { analysis, webhooks } = config;
+  if (analysis) {
+    log.info('calls are analysed after they end', { model: analysis.model, fields: Object.keys((analysis.fieldsSchema.properties ?? {}) as object) });
+    if (!analysis.prices) log.warn('no prices known for the analysis model: analysis costs will read 0 (set ANALYSIS_*_USD_PER_1M)', { model: analysis.model });
+  }
+  if (webhooks) log.info('webhooks', { to: new URL(webhooks.url).origin, events: analysis ? ['call.ended', 'call.analyzed'] : ['call.ended'], transcript: webhooks.includeTranscript });
 }
 
 /** A broken tool module stops the start with a message naming it, like a bad setting. */

@@ -25,6 +25,8 @@ export interface RecordSettings {
   personaFor?: (callSid: string) => Persona | undefined;
   /** This server instance, written on each call it records (several instances may share the records). */
   instanceId?: string;
+  /** Queues the work after a call (its analysis, webhooks) once its record is complete; never waited for by the call. */
+  afterCall?: (callSid: string) => Promise<void>;
 }
 
 /**
@@ -153,8 +155,10 @@ class StoreCallRecorder implements CallRecorder {
           if (recordingFile) await this.write('close', () => this.store.close(this.call.callSid, { ...end, recordingFile }));
           await closed;
         });
-    this.finishing.add(done);
-    void done.then(() => this.finishing.delete(done));
+    const { afterCall } = this.settings;
+    const queued = afterCall ? done.then(() => afterCall(this.call.callSid)).catch((err: Error) => this.failed('after-call', err)) : done;
+    this.finishing.add(queued);
+    void queued.then(() => this.finishing.delete(queued));
     return done;
   }
 
