@@ -27,7 +27,7 @@ export function analysisSettings(e: AfterCallEnv, problems: string[]): AnalysisS
   const model = e.ANALYSIS_MODEL;
   if (!model) {
     const stray = (['ANALYSIS_SCHEMA_FILE', 'ANALYSIS_INPUT_USD_PER_1M', 'ANALYSIS_CACHED_INPUT_USD_PER_1M', 'ANALYSIS_OUTPUT_USD_PER_1M'] as const).filter((k) => e[k] !== undefined);
-    if (stray.length > 0) problems.push(`${stray.join(', ')} work only with ANALYSIS_MODEL: set it (e.g. gpt-4.1-mini) or unset them`);
+    if (stray.length > 0) problems.push(`${stray.join(', ')} ${stray.length === 1 ? 'works' : 'work'} only with ANALYSIS_MODEL: set it (e.g. gpt-4.1-mini) or unset them`);
     return undefined;
   }
   const fieldsSchema = e.ANALYSIS_SCHEMA_FILE ? readFieldsSchema(e.ANALYSIS_SCHEMA_FILE, problems) : DEFAULT_FIELDS_SCHEMA;

@@ -1,7 +1,7 @@
 import { backoffDelay, describeWait, type Backoff } from '../jobs';
 import type { DeliverySettlement } from '../store';
 
-/** 30 s, 1, 2, 4 … min, at most 2 h between tries, ±20 %; about 18 tries in the day. */
+/** 30 s, 1, 2, 4 … min, at most 2 h between tries, ±20 %; about 19 tries in the day. */
 export const WEBHOOK_BACKOFF: Backoff = { firstMs: 30_000, factor: 2, maxMs: 2 * 3_600_000, jitter: 0.2 };
 /** A delivery is tried for this long after its event, then given up. */
 export const WEBHOOK_GIVE_UP_AFTER_MS = 24 * 3_600_000;
