@@ -68,7 +68,7 @@ describe('post-call analysis against the OpenAI HTTP API (a local fake)', () => 
     const [request] = fake!.requests;
     expect(request.authorization).toBe('Bearer sk-test-key-0123456789');
     expect(request.body).toMatchObject({ model: 'gpt-4.1-mini', store: false, text: { format: { type: 'json_schema', name: 'call_analysis', strict: true } } });
-    const format = request.body.text!.format as { schema: { properties: { fields: unknown } } };
+    const format = request.body.text!.format as unknown as { schema: { properties: { fields: unknown } } };
     expect(format.schema.properties.fields).toEqual(DEFAULT_FIELDS_SCHEMA);
     expect(request.body.input).toContain('Caller: I need a cleaning.');
     expect(request.body.input).toContain('Agent: We have Tuesday at [cut off]');
