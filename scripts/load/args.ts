@@ -19,6 +19,8 @@ export interface LoadOptions {
   ref: string | undefined;
   /** Extra environment for the server under test, e.g. LOCAL_BARGE_IN=false. */
   env: Record<string, string>;
+  /** Extra node options for the bridges' processes, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
+  nodeArgs: string[];
   help: boolean;
 }
 
@@ -40,6 +42,8 @@ OpenAI Realtime API) and prints what the bridge costs: CPU, memory, added latenc
   --ref REF          run the server from commit REF (e.g. HEAD), unpacked into a temporary folder, instead of
                      the working tree: edits in progress cannot change or break the run
   --env KEY=VALUE    extra setting for the server under test (repeatable), e.g. --env LOCAL_BARGE_IN=false
+  --node-arg FLAG    extra node option for every bridge process (repeatable), e.g. --node-arg=--cpu-prof
+                     --node-arg=--cpu-prof-dir=/tmp/prof (profiles are written when the bridge stops)
   --help             this text
 `;
 
@@ -56,6 +60,7 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
     server: 'tsx',
     ref: undefined,
     env: {},
+    nodeArgs: [],
     help: false,
   };
   let modeArg = 'all';
@@ -103,6 +108,10 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
         options.env[v.slice(0, eq)] = v.slice(eq + 1);
         break;
       }
+      case '--node-arg':
+        options.nodeArgs.push(inline ?? argv[++i] ?? '');
+        if (!options.nodeArgs.at(-1)) throw new Error('--node-arg needs a value');
+        break;
       case '--help':
       case '-h':
         options.help = true;

@@ -57,6 +57,20 @@ export interface EventLoopDelay {
   mean: number;
 }
 
+/** How long the bridge worked on one kind of message, in ms (see eventLoopProbe.cjs); no percentiles without any. */
+export interface MessageWork {
+  count: number;
+  p50?: number;
+  p99?: number;
+  max?: number;
+}
+
+/** What the probe preloaded into the bridge reports. */
+interface ProbeReport extends EventLoopDelay {
+  work: { frame: MessageWork; delta: MessageWork; speechStarted: MessageWork };
+  heapUsedMB: number;
+}
+
 export interface ModeResult {
   mode: Mode;
   calls: {
@@ -83,6 +97,11 @@ export interface ModeResult {
   window: { seconds: number; quiet: boolean; activeCalls: number };
   cpu: {
     msPerCallSecond: number;
+    /**
+     * The same from the first dial until every call has hung up (setting calls up, the greeting, the barge-in and
+     * the reply included), over the calls' connected time.
+     */
+    wholeRunMsPerCallSecond: number;
     /** Server CPU time over wall time in the window: 1 = one core busy. */
     coreFraction: number;
     /** The same for the second before the first call. */
@@ -103,6 +122,13 @@ export interface ModeResult {
   /** ms from starting to dial to the first agent audio the caller received. */
   firstAudio: Summary;
   serverEventLoop: EventLoopDelay | undefined;
+  /**
+   * The bridge's own work per message, from handing it to the bridge to the end of the ticks queued behind it:
+   * caller frames over the window, model deltas and speech_started over the whole run.
+   */
+  serverWork: ProbeReport['work'] | undefined;
+  /** JS heap in use (process.memoryUsage().heapUsed) before the first call and at the end of the window. */
+  heap: { idleMB: number; steadyMB: number };
   /** The load process itself, over the same window: its lag inflates every latency above. */
   harness: { coreFraction: number; eventLoop: EventLoopDelay };
   server: { exitCode: number | null; signal: string | null; warnings: number; errors: number; messages: Array<{ level: string; message: string; count: number }> };
@@ -217,17 +243,17 @@ class BridgeProcess {
     return this.messages.filter((m) => m.level === level).reduce((n, m) => n + m.count, 0);
   }
 
-  /** Asks the preloaded probe to reset or read its event-loop histogram; undefined if it does not answer. */
-  probe(what: 'reset' | 'read'): Promise<EventLoopDelay | undefined> {
+  /** Asks the preloaded probe to reset (the window's histograms) or read what it measured; undefined if it does not answer. */
+  probe(what: 'reset' | 'read'): Promise<ProbeReport | undefined> {
     const id = ++this.probeSeq;
     return new Promise((resolve) => {
-      const done = (value: EventLoopDelay | undefined) => {
+      const done = (value: ProbeReport | undefined) => {
         clearTimeout(timer);
         this.child.off('message', onMessage);
         resolve(value);
       };
       const onMessage = (m: any) => {
-        if (m && m.loadProbe === what && m.id === id) done({ p50: m.p50, p99: m.p99, max: m.max, mean: m.mean });
+        if (m && m.loadProbe === what && m.id === id) done({ p50: m.p50, p99: m.p99, max: m.max, mean: m.mean, work: m.work, heapUsedMB: m.heapUsedMB });
       };
       const timer = setTimeout(() => done(undefined), 3000);
       this.child.on('message', onMessage);
@@ -273,8 +299,8 @@ class BridgeProcess {
   }
 }
 
-function bridgeArgs(mode: Mode, server: LoadOptions['server'], root: string): string[] {
-  const probe = ['--require', path.join(__dirname, 'eventLoopProbe.cjs')];
+function bridgeArgs(mode: Mode, { server, nodeArgs }: LoadOptions, root: string): string[] {
+  const probe = [...nodeArgs, '--require', path.join(__dirname, 'eventLoopProbe.cjs')];
   const tsx = ['--require', require.resolve('tsx/cjs')];
   if (mode === 'baseline') return [...probe, ...tsx, path.join(__dirname, 'baseline.ts')];
   if (server === 'dist') return [...probe, path.join(root, 'dist', 'main.js')];
@@ -408,7 +434,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
       MAX_CALL_SECONDS: String(Math.max(1800, seconds + 120)),
       ...options.env,
     };
-    bridge = new BridgeProcess(bridgeArgs(mode, options.server, root), env, dir);
+    bridge = new BridgeProcess(bridgeArgs(mode, options, root), env, dir);
     const serverUrl = `http://127.0.0.1:${port}`;
     if (!(await waitHealthy(serverUrl, bridge))) throw new Error(`the ${mode} bridge did not start:\n${bridge.output}`);
     log(`${mode}: bridge up (pid ${bridge.pid}), dialling ${planned} calls`);
@@ -424,6 +450,8 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
     const idleFrom = sampleProcess(bridge.pid, performance.now());
     await sleep(1000);
     const idle = sampleProcess(bridge.pid, performance.now());
+    const idleProbe = await bridge.probe('read');
+    const runStart = sampleProcess(bridge.pid, performance.now());
     let pairing: ModeResult['calls']['pairing'] = concurrency === 1 ? 'dial order' : 'speech onset';
     const scripts: Array<Promise<void>> = [];
     let next = 0;
@@ -491,7 +519,8 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
       if (s) rssSamples.push(s);
     }
     const end = { at: performance.now(), sample: sampleProcess(bridge.pid, performance.now()), cpu: process.cpuUsage(start.cpu) };
-    const serverEventLoop = await bridge.probe('read');
+    const windowProbe = await bridge.probe('read');
+    const serverEventLoop = windowProbe && { p50: windowProbe.p50, p99: windowProbe.p99, max: windowProbe.max, mean: windowProbe.mean };
     const harness = {
       coreFraction: (end.cpu.user + end.cpu.system) / 1000 / (end.at - start.at),
       eventLoop: {
@@ -506,6 +535,9 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
     // The bridge should let go of every call once the callers hang up.
     const drained = await waitDrained(serverUrl, performance.now() + 10_000);
     if (!drained) log(`${mode}: the bridge still reports active calls 10 s after the last caller hung up`);
+    const runEnd = sampleProcess(bridge.pid, performance.now());
+    const runProbe = await bridge.probe('read');
+    const connectedSeconds = connected.reduce((sum, r) => sum + (Math.min(r.serverClosedAt ?? Infinity, r.connectedAt! + seconds * 1000) - r.connectedAt!) / 1000, 0);
     collecting = false;
     const exit = await bridge.stop();
 
@@ -572,6 +604,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
       window: { seconds: windowSeconds, quiet, activeCalls: inWindow },
       cpu: {
         msPerCallSecond: cpuMs / (inWindow * windowSeconds),
+        wholeRunMsPerCallSecond: runEnd && runStart ? (runEnd.cpuMs - runStart.cpuMs) / connectedSeconds : NaN,
         coreFraction: cpuMs / (end.at - start.at),
         idleCoreFraction: idle && idleFrom ? (idle.cpuMs - idleFrom.cpuMs) / (idle.at - idleFrom.at) : NaN,
       },
@@ -587,6 +620,8 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
       truncationError: summarize(truncationError),
       firstAudio: summarize(firstAudio),
       serverEventLoop,
+      serverWork: runProbe && windowProbe && { ...runProbe.work, frame: windowProbe.work.frame },
+      heap: { idleMB: idleProbe?.heapUsedMB ?? NaN, steadyMB: windowProbe?.heapUsedMB ?? NaN },
       harness,
       server: { exitCode: exit.code, signal: exit.signal, warnings: bridge.count('warn'), errors: bridge.count('error') + bridge.count('stderr'), messages: bridge.messages.slice(0, 8) },
       fake: {

@@ -1,5 +1,5 @@
 /** The results of `npm run load` as a text table: one column per bridge, one row per measure. Pure. */
-import type { ModeResult } from './run';
+import type { MessageWork, ModeResult } from './run';
 import type { Summary } from './stats';
 
 export interface Machine {
@@ -13,6 +13,10 @@ export interface Machine {
 /** A number with `digits` decimals, or '–' when there is none. */
 export function num(value: number | undefined, digits = 1): string {
   return value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+}
+
+function work(w: MessageWork | undefined): string {
+  return w?.count ? `${num(w.p50, 3)} / ${num(w.p99, 3)} / ${num(w.max, 1)}` : '–';
 }
 
 function pair(s: Summary, digits = 1): string {
@@ -59,9 +63,11 @@ export function formatTable(results: ModeResult[], machine: Machine, command: st
     ['steady window, s (calls in it)', (r) => `${num(r.window.seconds)}${r.window.quiet ? '' : '*'} (${r.window.activeCalls})`],
     ['server CPU, ms per call-second', (r) => num(r.cpu.msPerCallSecond, 3)],
     ['  × baseline', (r) => (r.cpu.ratioToBaseline === undefined ? '–' : `${num(r.cpu.ratioToBaseline, 2)}×`)],
+    ['server CPU over the whole run, ms per call-second', (r) => num(r.cpu.wholeRunMsPerCallSecond, 3)],
     ['server CPU, % of one core (idle)', (r) => `${num(r.cpu.coreFraction * 100)}% (${num(r.cpu.idleCoreFraction * 100)}%)`],
     ['RSS idle → steady, MB', (r) => `${num(r.rss.idleMB)} → ${num(r.rss.steadyMB)}`],
     ['RSS per call, KB', (r) => num(r.rss.perCallKB, 0)],
+    ['JS heap idle → steady, MB', (r) => `${num(r.heap.idleMB)} → ${num(r.heap.steadyMB)}`],
     ['caller→model per frame p50/p99, ms', (r) => pair(r.callerToModel, 2)],
     ['model→caller per delta p50/p99, ms', (r) => pair(r.modelToCaller, 2)],
     ['clear after speech_started p50/p99, ms', (r) => pair(r.clearAfterSpeechStarted)],
@@ -69,6 +75,9 @@ export function formatTable(results: ModeResult[], machine: Machine, command: st
     ['truncation error p1/p50/p99, ms', (r) => (r.truncationError.n ? `${num(r.truncationError.p1)} / ${num(r.truncationError.p50)} / ${num(r.truncationError.p99)}` : '–')],
     ['truncation error min…max (n), ms', (r) => (r.truncationError.n ? `${num(r.truncationError.min)}…${num(r.truncationError.max)} (${r.truncationError.n})` : '–')],
     ['first agent audio p50/p99, ms', (r) => pair(r.firstAudio, 0)],
+    ['bridge work per caller frame p50/p99/max, ms', (r) => work(r.serverWork?.frame)],
+    ['bridge work per model delta p50/p99/max, ms', (r) => work(r.serverWork?.delta)],
+    ['bridge work per speech_started p50/p99/max, ms', (r) => work(r.serverWork?.speechStarted)],
     ['server event loop p50/p99/max, ms', (r) => (r.serverEventLoop ? `${num(r.serverEventLoop.p50)} / ${num(r.serverEventLoop.p99)} / ${num(r.serverEventLoop.max)}` : '–')],
     ['load process CPU, event loop p99', (r) => `${num(r.harness.coreFraction * 100, 0)}%, ${num(r.harness.eventLoop.p99)} ms`],
     ['load average before → after', (r) => `${num(r.loadAverage.before[0], 2)} → ${num(r.loadAverage.after[0], 2)}`],

@@ -64,6 +64,7 @@ describe('arguments', () => {
       server: 'tsx',
       ref: undefined,
       env: {},
+      nodeArgs: [],
       help: false,
     });
   });
@@ -72,6 +73,7 @@ describe('arguments', () => {
     const o = parseArgs(['--calls', '200', '--seconds=60', '--mode', 'hybrid', '--concurrency', '4', '--json', 'out.json', '--env', 'LOCAL_BARGE_IN=false', '--server', 'dist']);
     expect(o).toMatchObject({ calls: 200, seconds: 60, modes: ['baseline', 'hybrid'], concurrency: 4, json: 'out.json', server: 'dist', env: { LOCAL_BARGE_IN: 'false' } });
     expect(parseArgs(['--ref', 'HEAD~1']).ref).toBe('HEAD~1');
+    expect(parseArgs(['--node-arg', '--cpu-prof', '--node-arg=--cpu-prof-dir=/tmp/p']).nodeArgs).toEqual(['--cpu-prof', '--cpu-prof-dir=/tmp/p']);
   });
 
   it('runs the baseline unless told not to, and alone when asked', () => {
@@ -144,7 +146,7 @@ function fakeResult(mode: ModeResult['mode'], msPerCallSecond: number, overrides
     mode,
     calls: { planned: 10, connected: 10, dialFailed: 0, endedByServer: 0, violations: 0, noClear: 0, noReply: 0, unpaired: 0, pairing: 'dial order', rampSeconds: 1.5, misaligned: 0 },
     window: { seconds: 12.34, quiet: true, activeCalls: 10 },
-    cpu: { msPerCallSecond, coreFraction: 0.123, idleCoreFraction: 0.002 },
+    cpu: { msPerCallSecond, wholeRunMsPerCallSecond: 2 * msPerCallSecond, coreFraction: 0.123, idleCoreFraction: 0.002 },
     rss: { idleMB: 60, steadyMB: 70, perCallKB: 1024 },
     callerToModel: s,
     modelToCaller: s,
@@ -153,6 +155,8 @@ function fakeResult(mode: ModeResult['mode'], msPerCallSecond: number, overrides
     truncationError: mode === 'baseline' ? s : none,
     firstAudio: s,
     serverEventLoop: { p50: 0.1, p99: 2, max: 5, mean: 0.3 },
+    serverWork: { frame: { count: 100, p50: 0.02, p99: 0.1, max: 1 }, delta: { count: 0 }, speechStarted: { count: 10, p50: 0.05, p99: 0.2, max: 0.3 } },
+    heap: { idleMB: 20, steadyMB: 30 },
     harness: { coreFraction: 0.2, eventLoop: { p50: 0, p99: 1, max: 3, mean: 0.2 } },
     server: { exitCode: 0, signal: null, warnings: 0, errors: 0, messages: [] },
     fake: { sessions: 10, errors: {}, oddAppends: 0, oddAppendMs: [] },
@@ -174,6 +178,8 @@ describe('the table', () => {
     expect(lines[2]).toBe('code: abc1234');
     expect(lines[4]).toMatch(/^\s+baseline\s+pcm16$/);
     expect(text).toMatch(/server CPU, ms per call-second\s+0\.500\s+1\.500/);
+    expect(text).toMatch(/bridge work per caller frame p50\/p99\/max, ms\s+0\.020 \/ 0\.100 \/ 1\.0/);
+    expect(text).toMatch(/bridge work per model delta p50\/p99\/max, ms\s+–/);
     expect(text).toMatch(/× baseline\s+1\.00×\s+3\.00×/);
     expect(text).toMatch(/steady window, s \(calls in it\)\s+12\.3 \(10\)/);
     expect(text).toMatch(/calls connected \/ planned \(in s\)\s+10\/10 \(1\.5\)/);
@@ -235,6 +241,13 @@ describe('a tiny run, end to end', () => {
     expect(r!.truncationError.n).toBe(2);
     expect(Number.isFinite(r!.truncationError.p50)).toBe(true);
     expect(r!.serverEventLoop).toBeDefined();
+    // The probe times the bridge's work on every caller frame, model delta and speech_started.
+    expect(r!.serverWork!.frame.count).toBeGreaterThan(50);
+    expect(r!.serverWork!.delta.count).toBeGreaterThan(5);
+    expect(r!.serverWork!.speechStarted.count).toBe(2);
+    expect(r!.serverWork!.frame.p50).toBeGreaterThan(0);
+    expect(Number.isFinite(r!.cpu.wholeRunMsPerCallSecond)).toBe(true);
+    expect(r!.heap.steadyMB).toBeGreaterThan(1);
     expect(report.machine.cores).toBeGreaterThan(0);
     const text = formatTable(report.results, report.machine, 'test');
     expect(text).toContain('pcm16');
