@@ -18,8 +18,14 @@ export interface AudioPath {
 export function createAudioPath(mode: AudioMode): AudioPath {
   const inbound = mode === 'pcm16' ? new CallerToModel() : undefined;
   const outbound = mode === 'passthrough' ? undefined : new ModelToCaller();
+  // Caller frames come 50 a second: they are upsampled into one buffer per call, and only the base64 leaves it.
+  let pcm = Buffer.alloc(0);
   return {
-    toModel: (mulaw) => (inbound ? inbound.convert(mulaw) : mulaw).toString('base64'),
+    toModel: (mulaw) => {
+      if (!inbound) return mulaw.toString('base64');
+      if (pcm.length < mulaw.length * 6) pcm = Buffer.allocUnsafeSlow(mulaw.length * 6);
+      return pcm.toString('base64', 0, inbound.convertInto(mulaw, pcm));
+    },
     toCaller: (delta) => (outbound ? outbound.convert(Buffer.from(delta, 'base64')) : Buffer.from(delta, 'base64')),
     resetOutput: () => outbound?.reset(),
   };

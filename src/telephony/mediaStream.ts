@@ -5,10 +5,12 @@ import { z } from 'zod';
  * logic only ever sees well-formed, typed events. Numbers arrive as strings on the wire.
  */
 
-const numericString = z.string().regex(/^\d+$/, 'must be a decimal string');
-const streamSid = z.string().min(1);
+const DECIMAL = /^\d+$/;
 /** Standard base64 only: Twilio never sends URL-safe or unpadded payloads. */
-const base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be base64');
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const numericString = z.string().regex(DECIMAL, 'must be a decimal string');
+const streamSid = z.string().min(1);
+const base64 = z.string().regex(BASE64, 'must be base64');
 
 const Connected = z.object({ event: z.literal('connected'), protocol: z.string(), version: z.string() });
 
@@ -80,12 +82,42 @@ export function parseTwilioMessage(frame: unknown): ParseResult {
   } catch {
     return { ok: false, reason: 'frame is not JSON' };
   }
+  if (isWellFormedMedia(json)) return { ok: true, message: json };
   const result = TwilioMessage.safeParse(json);
   if (result.success) return { ok: true, message: result.data };
   const event = typeof json === 'object' && json !== null ? (json as { event?: unknown }).event : undefined;
   const issue = result.error.issues[0];
   const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
   return { ok: false, reason: `invalid ${typeof event === 'string' ? `"${event}"` : ''} message: ${where}${issue.message}`.replace('  ', ' ') };
+}
+
+/**
+ * Exactly what the `Media` schema accepts, checked by hand: media frames are 50 a second per call, and the
+ * schema walk cost about 2 µs of the ~10 µs each frame costs us. Anything this does not pass goes through the
+ * schema, which says why it is wrong. Unknown fields are left in (the schema would drop them); nobody reads them.
+ */
+function isWellFormedMedia(json: unknown): json is TwilioMedia {
+  if (!isRecord(json) || json.event !== 'media') return false;
+  const { media } = json;
+  return (
+    isDecimal(json.sequenceNumber) &&
+    typeof json.streamSid === 'string' &&
+    json.streamSid.length > 0 &&
+    isRecord(media) &&
+    typeof media.track === 'string' &&
+    isDecimal(media.chunk) &&
+    isDecimal(media.timestamp) &&
+    typeof media.payload === 'string' &&
+    BASE64.test(media.payload)
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isDecimal(value: unknown): boolean {
+  return typeof value === 'string' && DECIMAL.test(value);
 }
 
 /** Messages we send to Twilio. Exactly these shapes: extra fields are a Twilio 31951 error. */

@@ -6,6 +6,13 @@ import { OpenAIConversation, type ConversationEvents, type OpenAIRealtimeWS } fr
 class FakeSdkSocket extends EventEmitter {
   readyState = 1;
   answersPings = true;
+  /** Events written to the socket directly (caller audio), in order with those sent through the SDK. */
+  constructor(private readonly sent: RealtimeClientEvent[]) {
+    super();
+  }
+  send(text: string): void {
+    this.sent.push(JSON.parse(text) as RealtimeClientEvent);
+  }
   ping(): void {
     if (this.answersPings) queueMicrotask(() => this.emit('pong'));
   }
@@ -16,8 +23,8 @@ class FakeSdkSocket extends EventEmitter {
 }
 
 class FakeSdk extends EventEmitter {
-  readonly socket = new FakeSdkSocket();
   readonly sent: RealtimeClientEvent[] = [];
+  readonly socket = new FakeSdkSocket(this.sent);
   send(event: RealtimeClientEvent): void {
     this.sent.push(event);
   }
