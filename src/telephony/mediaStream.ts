@@ -92,9 +92,10 @@ export function parseTwilioMessage(frame: unknown): ParseResult {
 }
 
 /**
- * Exactly what the `Media` schema accepts, checked by hand: media frames are 50 a second per call, and the
- * schema walk cost about 2 µs of the ~10 µs each frame costs us. Anything this does not pass goes through the
- * schema, which says why it is wrong. Unknown fields are left in (the schema would drop them); nobody reads them.
+ * Exactly what the `Media` schema accepts, checked by hand: media frames come 50 a second per call, and the
+ * schema walk added ~0.7 µs to the ~1.2 µs of JSON.parse per frame (measured on the development VM), where this
+ * adds next to nothing. Anything this does not pass goes through the schema, which says why it is wrong. Unknown
+ * fields are left in (the schema would drop them); nobody reads them.
  */
 function isWellFormedMedia(json: unknown): json is TwilioMedia {
   if (!isRecord(json) || json.event !== 'media') return false;

@@ -92,6 +92,8 @@ export abstract class MediaStreamLine implements Line {
 
   clear(): void {
     this.send(outbound.clear(this.streamSid!));
+    // A barge-in's clear leaves at once, not after the rest of its tick (truncations, records).
+    this.uncork();
   }
 
   /** Closes the stream normally. */
@@ -116,16 +118,18 @@ export abstract class MediaStreamLine implements Line {
    */
   protected send(message: string): void {
     if (this.ws.readyState !== OPEN) return;
-    const socket = this.ws._socket;
-    if (socket && !this.corked) {
+    if (this.ws._socket && !this.corked) {
       this.corked = true;
-      socket.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        socket.uncork();
-      });
+      this.ws._socket.cork();
+      process.nextTick(() => this.uncork());
     }
     this.ws.send(message);
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.ws._socket?.uncork();
   }
 
   private onFrame(frame: unknown): void {

@@ -95,6 +95,31 @@ describe('TwilioLine', () => {
     expect(socket.closed).toEqual({ code: 1000, reason: 'call ended' });
   });
 
+  it('sends what one tick plays in one socket write, and a clear at once', async () => {
+    jest.useRealTimers();
+    const { socket, twilioLine } = line();
+    socket.frame(START);
+    const writes: string[] = [];
+    const tcp = { cork: () => writes.push('cork'), uncork: () => writes.push('uncork') };
+    Object.assign(socket, { _socket: tcp });
+    const send = socket.send.bind(socket);
+    socket.send = (data: string) => {
+      writes.push(JSON.parse(data).event);
+      send(data);
+    };
+    twilioLine.play(Buffer.alloc(320), 'a:40:1');
+    twilioLine.play(Buffer.alloc(320), 'a:80:2');
+    expect(writes).toEqual(['cork', 'media', 'mark', 'media', 'mark']);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(writes.splice(0)).toEqual(['cork', 'media', 'mark', 'media', 'mark', 'uncork']);
+    twilioLine.play(Buffer.alloc(320), 'a:120:3');
+    twilioLine.clear();
+    expect(writes.splice(0)).toEqual(['cork', 'media', 'mark', 'clear', 'uncork']);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(writes).toEqual([]);
+    twilioLine.hangUp();
+  });
+
   it('refuses a stream the server does not admit, before anything else happens', () => {
     const { socket, seen, starts } = line(false);
     socket.frame(START);
