@@ -4,6 +4,7 @@
  *   npm run calls -- list [--since 7d] [--until 2025-05-31] [--number 5550142] [--reason transferred]
  *                         [--direction outbound] [--outcome no-answer] [--search "parking"] [--limit 20] [--json]
  *   npm run calls -- show <callSid> [--json]
+ *   npm run calls -- analyze <callSid>
  *
  * Reads DATABASE_URL (PostgreSQL) when set, else DATABASE_PATH (SQLite; default data/calls.db), from the
  * environment or .env. Needs no API key.
@@ -12,7 +13,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runAsCommand, type CommandIo } from './command';
-import { renderCallListText, renderCallText } from '../src/review';
+import { analyzeNow } from './analyzeCall';
+import { renderCallListText, renderCallText, renderInsightsText } from '../src/review';
 import {
   CALL_OUTCOMES,
   describeStore,
@@ -31,6 +33,7 @@ const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
 const USAGE = `Usage:
   npm run calls -- list [options]      calls, newest first
   npm run calls -- show <callSid>      one call: transcript, events, latency, cost (the start of the SID will do)
+  npm run calls -- analyze <callSid>   analyse the call now (again), with ANALYSIS_MODEL and OPENAI_API_KEY
 
 List options:
   --since <when>     calls that started at or after: 2025-05-01, 2025-05-01T09:00, today, yesterday, 24h, 7d
@@ -40,6 +43,8 @@ List options:
   --direction <dir>  ${DIRECTIONS.join(', ')}
   --outcome <status> Twilio's status of the call: ${CALL_OUTCOMES.join(', ')}
   --search <text>    words said in the call, a number or a call SID
+  --analysis <state> the call's analysis: done, pending, failed, or none
+  --field <name=value>  a field of its analysis has this value, e.g. sentiment=negative or follow_up_needed=true
   --limit <n>        at most n calls (default 20)
 Both:
   --json             machine-readable output (the same shape as GET /api/calls)
@@ -69,6 +74,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         direction: { type: 'string' },
         outcome: { type: 'string' },
         search: { type: 'string' },
+        analysis: { type: 'string' },
+        field: { type: 'string' },
         limit: { type: 'string' },
         json: { type: 'boolean', default: false },
         db: { type: 'string' },
@@ -85,14 +92,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.out(USAGE);
     return 0;
   }
-  if (command !== 'list' && command !== 'show') {
-    io.err(`${command ? `Unknown command "${command}".` : 'Say what to do: list or show.'}\n\n${USAGE}`);
+  if (command !== 'list' && command !== 'show' && command !== 'analyze') {
+    io.err(`${command ? `Unknown command "${command}".` : 'Say what to do: list, show or analyze.'}\n\n${USAGE}`);
     return 2;
   }
-  if (command === 'show' && rest.length !== 1) {
-    io.err(`show needs exactly one call SID, e.g. npm run calls -- show CA1234...\n\n${USAGE}`);
+  if ((command === 'show' || command === 'analyze') && rest.length !== 1) {
+    io.err(`${command} needs exactly one call SID, e.g. npm run calls -- ${command} CA1234...\n\n${USAGE}`);
     return 2;
   }
+  if (command === 'analyze') return analyzeNow(rest[0], values.db, io);
 
   const databasePath = values.db ?? (io.env.DATABASE_PATH?.trim() || DEFAULT_DATABASE_PATH);
   const databaseUrl = values.db === undefined ? io.env.DATABASE_URL?.trim() || undefined : undefined;
@@ -128,6 +136,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         direction: values.direction,
         outcome: values.outcome,
         search: values.search,
+        analysis: values.analysis,
+        field: values.field,
         limit: values.limit,
       },
       io.now ?? Date.now(),
@@ -166,6 +176,7 @@ async function show(
   }
   const recording = call.recordingFile ? path.join(recordingsDir, path.basename(call.recordingFile)) : undefined;
   io.out(renderCallText(call, style, recording && existsSync(recording) ? recording : undefined));
+  io.out(renderInsightsText(await store.analysisOf(call.callSid), await store.deliveriesOf(call.callSid)));
   return 0;
 }
 

@@ -17,3 +17,4 @@ export {
 } from './format';
 export { escapeHtml } from './html';
 export { renderCallListText, renderCallText, type TextStyle } from './text';
+export { renderInsightsText } from './insightsText';

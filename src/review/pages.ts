@@ -1,4 +1,4 @@
-import { CALL_OUTCOMES, DIRECTIONS, END_REASONS, type CallDetail, type CallEvent, type CallSummary, type FilterInput, type Turn } from '../store';
+import { CALL_OUTCOMES, DIRECTIONS, END_REASONS, type CallAnalysis, type WebhookDelivery, type CallDetail, type CallEvent, type CallSummary, type FilterInput, type Turn } from '../store';
 import {
   describeCallEnd,
   describeEndReason,
@@ -12,6 +12,7 @@ import {
   summarizeLatencies,
 } from './format';
 import { html, trustedHtml, type Html } from './html';
+import { analysisFilterInputs, analysisSection, totalCostUsd, webhooksSection } from './insights';
 import { STYLES } from './styles';
 
 /** Pure renderers: data in, a whole HTML document out. Every value goes through `html`, so all of it is escaped. */
@@ -113,7 +114,7 @@ export interface ListPageData {
 
 export function renderListPage({ calls, input, problems, limit }: ListPageData): string {
   const filtered = Object.values(input).some((v) => v !== undefined && v.trim() !== '');
-  const totalCost = calls.reduce((sum, c) => sum + c.costUsd, 0);
+  const totalCost = calls.reduce((sum, c) => sum + totalCostUsd(c), 0);
   const totalMs = calls.reduce((sum, c) => sum + (c.durationMs ?? 0), 0);
   const reasonOptions = END_REASONS.map(
     (r) => html`<option value="${r}"${r === input.reason ? html` selected` : ''}>${describeEndReason(r)}</option>`,
@@ -131,6 +132,7 @@ export function renderListPage({ calls, input, problems, limit }: ListPageData):
   <label>Ended <select name="reason"><option value="">Any way</option>${reasonOptions}</select></label>
   <label>Direction <select name="direction"><option value="">Both ways</option>${directionOptions}</select></label>
   <label>Outcome <select name="outcome"><option value="">Any</option>${outcomeOptions}</select></label>
+  ${analysisFilterInputs(input)}
   <label>From <input type="date" name="since" value="${dateValue(input.since)}"></label>
   <label>Until <input type="date" name="until" value="${dateValue(input.until)}"></label>
   <div class="actions"><button type="submit">Filter</button>${filtered ? html`<a href="/calls">Clear</a>` : ''}</div>
@@ -164,7 +166,7 @@ function listRow(call: CallSummary): Html {
   <td class="num">${formatDuration(call.durationMs)}</td>
   <td class="wide right num">${call.turnCount}</td>
   <td class="wide right num">${call.bargeIns}</td>
-  <td class="wide right num">${formatCost(call.costUsd)}</td>
+  <td class="wide right num">${formatCost(totalCostUsd(call))}</td>
   <td>${endBadge(call)}</td>
 </tr>`;
 }
@@ -174,7 +176,7 @@ function dateValue(value: string | undefined): string {
   return value && /^\d{4}-\d{2}-\d{2}$/.test(value.trim()) ? value.trim() : '';
 }
 
-export function renderCallPage(call: CallDetail, options: { hasRecording: boolean }): string {
+export function renderCallPage(call: CallDetail, options: { hasRecording: boolean; analysis?: CallAnalysis; deliveries?: WebhookDelivery[] }): string {
   const start = call.answeredAt;
   const latency = summarizeLatencies(call.turnLatenciesMs);
   const { transcriptionSeconds: _seconds, ...tokens } = call.usage;
@@ -202,7 +204,7 @@ export function renderCallPage(call: CallDetail, options: { hasRecording: boolea
     latency ? `median · max ${formatLatency(latency.max)}` : 'no replies',
   )}
   ${stat('Barge-ins', String(call.bargeIns), call.bargeIns === 1 ? 'caller cut in once' : 'caller cut in')}
-  ${stat('Cost', formatCost(call.costUsd), `${formatCount(totalTokens)} tokens`)}
+  ${stat('Cost', formatCost(totalCostUsd(call)), `${formatCount(totalTokens)} tokens${call.analysis ? ` · analysis ${formatCost(call.analysis.costUsd)}` : ''}`)}
 </div>
 ${
   options.hasRecording
@@ -212,6 +214,7 @@ ${
 </section>`
     : ''
 }
+${analysisSection(options.analysis)}
 <h2>Transcript</h2>
 <section class="card transcript" aria-label="Transcript">
 ${call.transcript.length === 0 ? html`<div class="empty">Nothing was said.</div>` : call.transcript.map((t) => turnBubble(t, start))}
@@ -224,6 +227,7 @@ ${
     : html`<ol class="timeline">${call.events.map((e) => eventItem(e, start))}</ol>`
 }
 </section>
+${webhooksSection(options.deliveries ?? [])}
 <div class="columns">
   <div>
     <h2>Tokens</h2>
@@ -280,7 +284,8 @@ function tokenTable(call: CallDetail): Html {
   ];
   return html`<table class="tokens"><tbody>
 ${rows.map(([kind, n]) => html`<tr><td>${kind}</td><td class="num">${formatCount(n)}</td></tr>`)}
-<tr class="total"><td>Estimated cost</td><td class="num">${formatCost(call.costUsd)}</td></tr>
+${call.analysis ? html`<tr><td>Analysis</td><td class="num">${formatCost(call.analysis.costUsd)}</td></tr>` : ''}
+<tr class="total"><td>Estimated cost</td><td class="num">${formatCost(totalCostUsd(call))}</td></tr>
 </tbody></table>`;
 }
 

@@ -146,7 +146,8 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
   router.get('/calls/:callSid', tokenLink, pageAuth, async (req, res) => {
     const call = await store.get(callSidOf(req));
     if (!call) return sendPage(res, 404, renderNotFoundPage(callSidOf(req)));
-    sendPage(res, 200, renderCallPage(call, { hasRecording: recordingFile(call.recordingFile) !== undefined }));
+    const [analysis, deliveries] = await Promise.all([store.analysisOf(call.callSid), store.deliveriesOf(call.callSid)]);
+    sendPage(res, 200, renderCallPage(call, { hasRecording: recordingFile(call.recordingFile) !== undefined, analysis, deliveries }));
   });
 
   if (softphone) router.use('/phone', tokenLink, pageAuth, softphone);
@@ -171,6 +172,14 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
     const call = await store.get(callSidOf(req));
     if (!call) return res.status(404).json({ error: 'no such call' });
     res.json(call);
+  });
+
+  // What came after the call: its analysis (summary, fields, attempts) and its webhook deliveries with their attempts.
+  router.get('/api/calls/:callSid/analysis', async (req, res) => {
+    const call = await store.get(callSidOf(req));
+    if (!call) return res.status(404).json({ error: 'no such call' });
+    const [analysis, webhooks] = await Promise.all([store.analysisOf(call.callSid), store.deliveriesOf(call.callSid)]);
+    res.json({ analysis: analysis ?? null, webhooks });
   });
 
   router.get('/api/calls/:callSid/recording', async (req, res) => {
@@ -216,6 +225,8 @@ function filterInput(req: Request): FilterInput {
     direction: text(q.direction),
     outcome: text(q.outcome),
     search: text(q.search) ?? text(q.q),
+    analysis: text(q.analysis),
+    field: text(q.field),
     limit: text(q.limit),
   };
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startAfterCall, type AfterCallDeps } from '../../src/afterCall';
 import { storeRecorder } from '../../src/call/storeRecorder';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger } from '../../src/log';
@@ -40,13 +41,18 @@ export class TestAgent {
     /** Resolves once every ended call's recording is complete and on its record. */
     readonly recordingsSettled: () => Promise<void>,
     private readonly stopBeating: () => void,
+    private readonly stopAfterCall: () => Promise<void>,
   ) {}
 
-  /** `adjust` may change the loaded config, e.g. limits shorter than the settings allow. */
+  /**
+   * `adjust` may change the loaded config, e.g. limits shorter than the settings allow; `afterCall`, how the work
+   * after calls is done (the analysis model's client, shorter waits).
+   */
   static async start(
     env: NodeJS.ProcessEnv = {},
     fakeOptions: FakeRealtimeOptions = {},
     adjust: (config: Config) => void = () => {},
+    afterCall: Partial<Omit<AfterCallDeps, 'config' | 'store' | 'log'>> = {},
   ): Promise<TestAgent> {
     const fake = await FakeRealtimeServer.start(fakeOptions);
     const dataDir = mkdtempSync(path.join(tmpdir(), 'agent-test-'));
@@ -73,7 +79,8 @@ export class TestAgent {
     const { instanceId } = config;
     const instance = await liveAsInstance(store, instanceId);
     const outbound = createOutbound({ config, log, store, shared: store, rest: twilioRest({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, rest), instanceId });
-    const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor, instanceId }, log);
+    const work = startAfterCall({ config, store, log, ...afterCall });
+    const record = storeRecorder(store, { config, recordingsDir, personaFor: outbound.personaFor, instanceId, afterCall: work.callEnded }, log);
     const softphone = new SoftphoneTickets();
     const server = createServer({
       config,
@@ -95,7 +102,7 @@ export class TestAgent {
       shared: store,
     });
     const address = await server.listen(0, '127.0.0.1');
-    return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, rest, dataDir, record.settled, instance.stop);
+    return new TestAgent(config, server, fake, `http://127.0.0.1:${address.port}`, store, rest, dataDir, record.settled, instance.stop, work.stop);
   }
 
   async dial(options: Partial<DialOptions> = {}): Promise<SimulatedCall> {
@@ -131,6 +138,7 @@ export class TestAgent {
     await this.server.close();
     await this.fake.close();
     await this.recordingsSettled();
+    await this.stopAfterCall();
     this.stopBeating();
     await this.store.shutdown();
     rmSync(this.dataDir, { recursive: true, force: true });

@@ -52,6 +52,17 @@ export class WebhookReceiver {
     return receiver;
   }
 
+  /** Resolves once a request for which `check` holds has arrived (within `timeoutMs`). */
+  async waitFor(check: (received: ReceivedWebhook) => boolean, timeoutMs = 10_000): Promise<ReceivedWebhook> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.received.find(check);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no such webhook within ${timeoutMs} ms (received ${this.received.length})`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
