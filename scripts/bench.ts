@@ -1,5 +1,6 @@
 /**
- * Audio core benchmark: `npm run bench`.
+ * Audio core benchmark: `npm run bench`. (`npm run bench -- --overview` times the call overview instead:
+ * scripts/bench/overview.ts.)
  *
  * Our 3x resamplers against speexdsp (its WebAssembly build, SIMD and not, the devDependency
  * @echogarden/speex-resampler-wasm) at qualities 3-10, measured in the same run on the same
@@ -16,6 +17,7 @@ import { mulaw } from 'alawmulaw';
 import { bestKernel, CallerToModel, Downsampler3, ModelToCaller, mulawToPcm16, pcm16ToMulaw, type ResamplerKernel, Upsampler3 } from '../src/audio';
 import { PROTOTYPE } from '../src/audio/telephonyFilter';
 import { rmsDbfs, sine, toneLevelDb } from '../test/support/signal';
+import { overviewBench } from './bench/overview';
 
 const AUDIO_SECONDS = 60;
 const FRAME_MS = 20;
@@ -421,6 +423,7 @@ function runCodecTimings(): void {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--overview')) return overviewBench();
   const started = Date.now();
   const [speexSimd, speexPlain] = await Promise.all([loadSpeex(true), loadSpeex(false)]);
   const resamplers: Resampler[] = [

@@ -43,7 +43,7 @@ ${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>
   <a class="brand" href="/calls"><span class="dot"></span>Call records</a>
   ${
     options.signedIn
-      ? html`<nav class="top-nav"><a href="/phone">Softphone</a><form method="post" action="/calls/logout"><button class="quiet" type="submit">Sign out</button></form></nav>`
+      ? html`<nav class="top-nav"><a href="/calls/overview">Overview</a><a href="/phone">Softphone</a><form method="post" action="/calls/logout"><button class="quiet" type="submit">Sign out</button></form></nav>`
       : ''
   }
 </div></header>

@@ -14,6 +14,8 @@ import {
   tokensMatch,
 } from './auth';
 import { renderCallPage, renderListPage, renderNotFoundPage, renderSignInPage } from './pages';
+import { parseOverviewRange } from '../store';
+import { renderOverviewPage } from './overviewPage';
 
 export interface ReviewDeps {
   store: CallStore;
@@ -49,7 +51,7 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
   const recordingsRoot = path.resolve(recordingsDir);
   const limiter = new SignInLimiter(now);
 
-  router.use(['/calls', '/api/calls', '/phone'], (_req, res, next) => {
+  router.use(['/calls', '/api/calls', '/api/overview', '/phone'], (_req, res, next) => {
     // Transcripts are personal data: never cached, never framed, never leaked through a Referer.
     res.set({
       'Cache-Control': 'no-store',
@@ -71,7 +73,7 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
       refuse(req, res, `Too many failed sign-ins from your address. Try again in ${Math.ceil(retryAfterMs / 60_000)} min.`);
     };
   router.use(['/calls', '/phone'], lockout((req, res, error) => sendPage(res, 429, renderSignInPage({ next: cleanUrl(req), error }))));
-  router.use('/api/calls', lockout((_req, res, error) => res.status(429).json({ error })));
+  router.use(['/api/calls', '/api/overview'], lockout((_req, res, error) => res.status(429).json({ error })));
 
   /** Checks a token offered to sign in: the right one sets the session cookie, a wrong one counts against the address. */
   const trySignIn = (req: Request, res: Response, token: string, via: 'link' | 'form'): boolean => {
@@ -143,6 +145,13 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
     sendPage(res, 200, renderListPage({ calls: await store.list({ ...filter, limit }), input, problems, limit }));
   });
 
+  // The calls at a glance; before /calls/:callSid, which would take "overview" for a call.
+  router.get('/calls/overview', tokenLink, pageAuth, async (req, res) => {
+    const input = { since: queryText(req, 'since'), until: queryText(req, 'until') };
+    const { range, problems } = parseOverviewRange(input, now());
+    sendPage(res, 200, renderOverviewPage({ overview: await store.overview(range), input, problems, timeZone: serverTimeZone() }));
+  });
+
   router.get('/calls/:callSid', tokenLink, pageAuth, async (req, res) => {
     const call = await store.get(callSidOf(req));
     if (!call) return sendPage(res, 404, renderNotFoundPage(callSidOf(req)));
@@ -154,7 +163,7 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
 
   // --- JSON API ---------------------------------------------------------------------------------------------
 
-  router.use('/api/calls', (req, res, next) => {
+  router.use(['/api/calls', '/api/overview'], (req, res, next) => {
     if (signedIn(req)) return next();
     res.set('WWW-Authenticate', 'Bearer realm="call records"');
     res.status(401).json({ error: 'unauthorized: send Authorization: Bearer <ADMIN_TOKEN>' });
@@ -166,6 +175,12 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
     const { filter, problems } = parseCallFilter(filterInput(req), now());
     if (problems.length > 0) return res.status(400).json({ error: 'bad filter', problems });
     res.json({ calls: await store.list(filter) });
+  });
+
+  router.get('/api/overview', async (req, res) => {
+    const { range, problems } = parseOverviewRange({ since: queryText(req, 'since'), until: queryText(req, 'until') }, now());
+    if (problems.length > 0) return res.status(400).json({ error: 'bad range', problems });
+    res.json({ ...(await store.overview(range)), timeZone: serverTimeZone() });
   });
 
   router.get('/api/calls/:callSid', async (req, res) => {
@@ -229,6 +244,16 @@ function filterInput(req: Request): FilterInput {
     field: text(q.field),
     limit: text(q.limit),
   };
+}
+
+function queryText(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The time zone local times are in on the pages (and overview days are counted in): this process's. */
+function serverTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
 }
 
 /** The request's path and query without `token`. */

@@ -1,3 +1,5 @@
+import { CHART_STYLES } from './chartStyles';
+
 /** The review pages' only stylesheet, inlined: no build step, no second request. Light and dark. */
 export const STYLES = `
 :root {
@@ -157,4 +159,4 @@ button:disabled { opacity: .45; cursor: default; }
   .turn { max-width: 92%; }
   .timeline li { padding: 10px 12px; grid-template-columns: 46px 1fr; }
 }
-`;
+${CHART_STYLES}`;
