@@ -41,7 +41,12 @@ ul.legend { list-style: none; margin: 0 0 8px; padding: 0; display: flex; gap: 4
 .chart-table thead th { position: sticky; top: 0; background: var(--surface); color: var(--muted); font-size: 12px; font-weight: 600; }
 .call-timeline { padding: 14px 16px; }
 .call-timeline .note { margin: 8px 0 0; font-size: 13px; color: var(--muted); }
-svg.timeline-chart { display: block; width: 100%; height: auto; font: 11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.call-timeline .key { white-space: nowrap; margin-right: 10px; font-weight: 600; }
+.key.barge-in { color: var(--danger); }
+.key.tool { color: var(--info); }
+.key.transfer { color: var(--ok); }
+.timeline-scroll { overflow-x: auto; }
+svg.timeline-chart { display: block; width: 100%; min-width: 640px; height: auto; font: 12px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 svg .lane-name { fill: var(--muted); font-weight: 600; }
 svg .speech.caller { fill: var(--faint); }
 svg .speech.agent { fill: var(--accent); }
@@ -63,7 +68,7 @@ svg a:focus-visible > * { outline: 2px solid var(--accent); }
   form.overview-filters .quick { grid-column: 1 / -1; }
 }
 @media (max-width: 600px) {
-  svg.chart-wide, svg.timeline-wide { display: none; }
+  svg.chart-wide { display: none; }
   svg.chart-narrow { display: block; }
 }
 `;

@@ -14,6 +14,7 @@ import {
 import { html, trustedHtml, type Html } from './html';
 import { analysisFilterInputs, analysisSection, totalCostUsd, webhooksSection } from './insights';
 import { STYLES } from './styles';
+import { renderTimeline } from './timeline';
 
 /** Pure renderers: data in, a whole HTML document out. Every value goes through `html`, so all of it is escaped. */
 
@@ -215,6 +216,7 @@ ${
     : ''
 }
 ${analysisSection(options.analysis)}
+${renderTimeline(call, { recordingUrl: options.hasRecording ? recordingPath(call.callSid) : undefined })}
 <h2>Transcript</h2>
 <section class="card transcript" aria-label="Transcript">
 ${call.transcript.length === 0 ? html`<div class="empty">Nothing was said.</div>` : call.transcript.map((t) => turnBubble(t, start))}
