@@ -29,7 +29,7 @@ export class PostgresJobs implements JobStore {
   ) {}
 
   async requestAnalysis(callSid: string, now: number, lease?: JobLease): Promise<ClaimedAnalysis | undefined> {
-    const { rows } = await this.query<AnalysisRow>(
+    const { rows } = await refersToCall(callSid, () => this.query<AnalysisRow>(
       `INSERT INTO call_analyses (call_sid, status, attempts, requested_at, next_attempt_at, lease_id, lease_until)
        VALUES ($1, 'pending', $2, $3, $3, $4, $5)
        ON CONFLICT (call_sid) DO UPDATE SET status = 'pending', attempts = excluded.attempts,
@@ -37,7 +37,7 @@ export class PostgresJobs implements JobStore {
          lease_until = excluded.lease_until, last_error = NULL, finished_at = NULL
        RETURNING *`,
       [callSid, lease ? 1 : 0, now, lease?.leaseId ?? null, lease?.until ?? null],
-    );
+    ));
     return lease && rows[0] ? { callSid, attempt: 1, requestedAt: rows[0].requested_at, lease } : undefined;
   }
 
@@ -93,7 +93,7 @@ export class PostgresJobs implements JobStore {
   }
 
   async enqueueDelivery(delivery: NewDelivery): Promise<void> {
-    await insertDelivery(this.query, delivery);
+    await refersToCall(delivery.callSid, () => insertDelivery(this.query, delivery));
   }
 
   async claimDelivery(now: number, lease: JobLease): Promise<ClaimedDelivery | undefined> {
@@ -169,4 +169,14 @@ export function postgresAnalysisConditions(filter: AnalysisFilter | undefined, p
       AND lower((a.fields_json::jsonb -> ${param(filter.field.name)})::text) = ANY(${param(fieldValueCandidates(filter.field.value))}::text[]))`);
   }
   return where;
+}
+
+/** Runs a write that refers to the call; a call not on record (the foreign key it breaks) is said as such. */
+async function refersToCall<T>(callSid: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if ((err as { code?: string }).code === '23503') throw new Error(`no call record ${callSid}`);
+    throw err;
+  }
 }

@@ -15,14 +15,15 @@ import type {
 import { claimedDelivery, fieldValueCandidates, toAnalysis, toDelivery, type AnalysisRow, type AttemptRow, type DeliveryRow } from './jobRows';
 
 /**
- * The job tables in SQLite. One statement claims a job (`UPDATE … WHERE key = (SELECT … LIMIT 1) RETURNING`), so
+ * The job tables in SQLite. Statements with RETURNING are run to completion (`all`), so their end-of-statement checks
+ * (foreign keys) always run. One statement claims a job (`UPDATE … WHERE key = (SELECT … LIMIT 1) RETURNING`), so
  * even two processes on one file (the server and `npm run calls -- analyze`) never claim the same one.
  */
 export class SqliteJobs implements JobStore {
   constructor(private readonly db: Database.Database) {}
 
   async requestAnalysis(callSid: string, now: number, lease?: JobLease): Promise<ClaimedAnalysis | undefined> {
-    const row = this.db
+    const [row] = refersToCall(callSid, () => this.db
       .prepare<[Record<string, unknown>], AnalysisRow>(
         `INSERT INTO call_analyses (call_sid, status, attempts, requested_at, next_attempt_at, lease_id, lease_until)
          VALUES (@callSid, 'pending', @attempts, @now, @now, @leaseId, @leaseUntil)
@@ -31,12 +32,12 @@ export class SqliteJobs implements JobStore {
            lease_until = excluded.lease_until, last_error = NULL, finished_at = NULL
          RETURNING *`,
       )
-      .get({ callSid, now, attempts: lease ? 1 : 0, leaseId: lease?.leaseId ?? null, leaseUntil: lease?.until ?? null });
+      .all({ callSid, now, attempts: lease ? 1 : 0, leaseId: lease?.leaseId ?? null, leaseUntil: lease?.until ?? null }));
     return lease && row ? { callSid, attempt: 1, requestedAt: row.requested_at, lease } : undefined;
   }
 
   async claimAnalysis(now: number, lease: JobLease): Promise<ClaimedAnalysis | undefined> {
-    const row = this.db
+    const [row] = this.db
       .prepare<[Record<string, unknown>], AnalysisRow>(
         `UPDATE call_analyses SET lease_id = @leaseId, lease_until = @until, attempts = attempts + 1
          WHERE call_sid = (SELECT call_sid FROM call_analyses
@@ -44,7 +45,7 @@ export class SqliteJobs implements JobStore {
                            ORDER BY next_attempt_at LIMIT 1)
          RETURNING *`,
       )
-      .get({ ...lease, now });
+      .all({ ...lease, now });
     return row && { callSid: row.call_sid, attempt: row.attempts, requestedAt: row.requested_at, lease };
   }
 
@@ -88,11 +89,11 @@ export class SqliteJobs implements JobStore {
   }
 
   async enqueueDelivery(delivery: NewDelivery): Promise<void> {
-    this.insertDelivery(delivery);
+    refersToCall(delivery.callSid, () => this.insertDelivery(delivery));
   }
 
   async claimDelivery(now: number, lease: JobLease): Promise<ClaimedDelivery | undefined> {
-    const row = this.db
+    const [row] = this.db
       .prepare<[Record<string, unknown>], DeliveryRow>(
         `UPDATE webhook_deliveries SET lease_id = @leaseId, lease_until = @until, attempts = attempts + 1
          WHERE id = (SELECT id FROM webhook_deliveries
@@ -100,7 +101,7 @@ export class SqliteJobs implements JobStore {
                      ORDER BY next_attempt_at, created_at LIMIT 1)
          RETURNING *`,
       )
-      .get({ ...lease, now });
+      .all({ ...lease, now });
     return row && claimedDelivery(row, lease);
   }
 
@@ -166,4 +167,14 @@ export function sqliteAnalysisConditions(filter: AnalysisFilter | undefined, par
       AND lower(a.fields_json -> @analysisField) IN (${values}))`);
   }
   return where;
+}
+
+/** Runs a write that refers to the call; a call not on record is said as such, as for the call's own writes. */
+function refersToCall<T>(callSid: string, write: () => T): T {
+  try {
+    return write();
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new Error(`no call record ${callSid}`);
+    throw err;
+  }
 }

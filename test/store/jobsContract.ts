@@ -153,8 +153,8 @@ export function jobsContract(engine: ContractEngine): void {
     });
 
     it('refuses to queue an analysis for a call it does not have', async () => {
-      await expect(store.requestAnalysis('CAnope', T0)).rejects.toThrow();
-      await expect(store.enqueueDelivery(delivery('msg_nope', 'CAnope'))).rejects.toThrow();
+      await expect(store.requestAnalysis('CAnope', T0)).rejects.toThrow('no call record CAnope');
+      await expect(store.enqueueDelivery(delivery('msg_nope', 'CAnope'))).rejects.toThrow('no call record CAnope');
     });
 
     it('lets instances claiming at the same moment each take a different job', async () => {
