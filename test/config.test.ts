@@ -177,6 +177,7 @@ describe('loadConfig', () => {
       idleTimeoutMs: 30_000,
       maxConcurrentCalls: 20,
       drainTimeoutMs: 30_000,
+      drainNoticeMs: 0,
       streamStartTimeoutMs: 5_000,
       keepAliveMs: 10_000,
       modelReadyTimeoutMs: 5_000,
