@@ -52,7 +52,7 @@ svg .speech.caller { fill: var(--faint); }
 svg .speech.agent { fill: var(--accent); }
 svg .speech.estimated { opacity: .55; }
 svg .speech.cut { fill: var(--agent-border); }
-svg .overlap { fill: var(--danger); opacity: .22; }
+svg .overlap { fill: var(--danger); opacity: .22; pointer-events: none; }
 svg .silence { fill: none; stroke: var(--faint); stroke-dasharray: 2 3; }
 svg .silence-label { fill: var(--faint); }
 svg .marker { stroke-width: 2; }

@@ -214,7 +214,7 @@ ${layout.markers.map((m) => at(m.at, marker(m, x(m.at))))}
 </svg>
 </div>
 <p class="note"><span class="key barge-in">▼ barge-in</span> <span class="key tool">◆ tool call</span> <span class="key transfer">▶ transfer</span>
-<span class="key overlap">shaded: both talking</span> <span class="key silence">dotted: silent ${SILENCE_MS / 1000} s or more</span>.
+<span class="key overlap">shaded: both talking</span> <span class="key silence">dotted: silent ${SILENCE_MS / 1000} s or more</span><br>
 Caller speech ends where the agent's reply began less its reply time; lighter bars are estimated from the words.${
   options.recordingUrl ? ' Each bar and mark links to the recording at that moment.' : ''
 }</p>

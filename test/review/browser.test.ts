@@ -65,7 +65,7 @@ describeBrowser('review pages in chromium', () => {
     await expect(interrupted.count()).resolves.toBe(1);
     await expect(interrupted.innerText()).resolves.toMatch(/Wednesday at\s+— interrupted at 7\.2 s of 11\.8 s/);
     await expect(interrupted.locator('.cut').isVisible()).resolves.toBe(true);
-    await expect(page.getByText('caller cut in after 7.2 of 11.8 s').isVisible()).resolves.toBe(true);
+    await expect(page.getByText('caller cut in after 7.2 of 11.8 s', { exact: true }).isVisible()).resolves.toBe(true);
 
     // The player loads the WAV with the session cookie: 1:04 of audio.
     const duration = await page.locator('audio').evaluate(
