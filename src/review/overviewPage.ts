@@ -12,6 +12,8 @@ export interface OverviewPageData {
   problems: string[];
   /** The server's time zone (IANA name), which days are counted in. */
   timeZone: string;
+  /** Now, for the quick ranges: whole local days up to today. */
+  now: number;
 }
 
 export function overviewPath(input: OverviewRangeInput = {}): string {
@@ -19,7 +21,7 @@ export function overviewPath(input: OverviewRangeInput = {}): string {
   return `/calls/overview${query.size ? `?${query}` : ''}`;
 }
 
-export function renderOverviewPage({ overview, input, problems, timeZone }: OverviewPageData): string {
+export function renderOverviewPage({ overview, input, problems, timeZone, now }: OverviewPageData): string {
   const { totals, days } = overview;
   return page(
     'Overview · Call records',
@@ -27,7 +29,7 @@ export function renderOverviewPage({ overview, input, problems, timeZone }: Over
 <h1>Overview</h1>
 <p class="muted overview-range">${describeRange(overview)}. Days are in ${timeZone}, the server's time zone, as every time
 on these pages.</p>
-${rangeForm(input)}
+${rangeForm(input, now)}
 ${problems.map((p) => html`<div class="alert" role="alert">${p}</div>`)}
 ${
   totals.calls === 0
@@ -48,18 +50,25 @@ function describeRange({ since, until, days }: Overview): Html {
   return html`Calls that started <time datetime="${new Date(since).toISOString()}">${from}</time> – <time datetime="${new Date(until).toISOString()}">${to}</time>${wholeDays ? ` (${count})` : ''}`;
 }
 
+/** YYYY-MM-DD of the local day `days` from the one `at` is on: the quick ranges are whole days, today included. */
+function localDate(at: number, days: number): string {
+  const d = new Date(at);
+  d.setDate(d.getDate() + days);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
 function isMidnight(at: number): boolean {
   const d = new Date(at);
   return d.getHours() === 0 && d.getMinutes() === 0 && d.getSeconds() === 0 && d.getMilliseconds() === 0;
 }
 
-function rangeForm(input: OverviewRangeInput): Html {
+function rangeForm(input: OverviewRangeInput, now: number): Html {
   const date = (v: string | undefined) => (v && /^\d{4}-\d{2}-\d{2}$/.test(v.trim()) ? v.trim() : '');
   return html`<form class="card filters overview-filters" method="get" action="/calls/overview">
   <label>From <input type="date" name="since" value="${date(input.since)}"></label>
   <label>Until <input type="date" name="until" value="${date(input.until)}"></label>
   <div class="actions"><button type="submit">Show</button></div>
-  <nav class="quick" aria-label="Ranges">${[7, 30, 90].map((d) => html`<a href="${overviewPath({ since: `${d}d` })}">Last ${d} days</a>`)}</nav>
+  <nav class="quick" aria-label="Ranges">${[7, 30, 90].map((d) => html`<a href="${overviewPath({ since: localDate(now, 1 - d) })}">Last ${d} days</a>`)}</nav>
 </form>`;
 }
 

@@ -149,7 +149,7 @@ export function createReviewRouter({ store, adminToken, recordingsDir, log, now 
   router.get('/calls/overview', tokenLink, pageAuth, async (req, res) => {
     const input = { since: queryText(req, 'since'), until: queryText(req, 'until') };
     const { range, problems } = parseOverviewRange(input, now());
-    sendPage(res, 200, renderOverviewPage({ overview: await store.overview(range), input, problems, timeZone: serverTimeZone() }));
+    sendPage(res, 200, renderOverviewPage({ overview: await store.overview(range), input, problems, timeZone: serverTimeZone(), now: now() }));
   });
 
   router.get('/calls/:callSid', tokenLink, pageAuth, async (req, res) => {

@@ -82,8 +82,9 @@ describe('the overview page and API', () => {
     expect(page.match(/<caption>/g)).toHaveLength(9);
     expect(page).toContain('<th scope="col">Day</th>');
     expect(page).toContain('<th scope="row">Apr 10</th>');
-    // The form keeps the dates asked for.
+    // The form keeps the dates asked for; the quick ranges are whole local days.
     expect(page).toContain('name="since" value="2025-04-10"');
+    expect(page).toMatch(/<a href="\/calls\/overview\?since=\d{4}-\d{2}-\d{2}">Last 7 days<\/a>/);
   });
 
   it('says so plainly when no call started in the range, and draws no chart', async () => {
