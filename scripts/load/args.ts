@@ -19,6 +19,11 @@ export interface LoadOptions {
   ref: string | undefined;
   /** Extra environment for the server under test, e.g. LOCAL_BARGE_IN=false. */
   env: Record<string, string>;
+  /**
+   * Instances of the server under test, sharing one PostgreSQL schema (1: one process on SQLite). Each call's
+   * webhook goes to one instance; every other call's stream to the next one, as a load balancer may send it.
+   */
+  instances: number;
   /** Extra node options for the bridges' processes, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
   nodeArgs: string[];
   help: boolean;
@@ -41,6 +46,10 @@ OpenAI Realtime API) and prints what the bridge costs: CPU, memory, added latenc
   --server tsx|dist  run the server from source with tsx (default) or dist/main.js (npm run build first)
   --ref REF          run the server from commit REF (e.g. HEAD), unpacked into a temporary folder, instead of
                      the working tree: edits in progress cannot change or break the run
+  --instances N      run N instances of the server (default 1), sharing one PostgreSQL (a throwaway schema in
+                     the database test at 127.0.0.1:5432): each call's webhook goes to one instance, and every
+                     other call's media stream to the next; CPU and memory are the instances' sums. The baseline
+                     stays one process
   --env KEY=VALUE    extra setting for the server under test (repeatable), e.g. --env LOCAL_BARGE_IN=false
   --node-arg FLAG    extra node option for every bridge process (repeatable), e.g. --node-arg=--cpu-prof
                      --node-arg=--cpu-prof-dir=/tmp/prof (profiles are written when the bridge stops)
@@ -49,6 +58,7 @@ OpenAI Realtime API) and prints what the bridge costs: CPU, memory, added latenc
 
 const MAX_CALLS = 2000;
 const MAX_SECONDS = 3000;
+const MAX_INSTANCES = 8;
 
 export function parseArgs(argv: readonly string[]): LoadOptions {
   const options: LoadOptions = {
@@ -60,6 +70,7 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
     server: 'tsx',
     ref: undefined,
     env: {},
+    instances: 1,
     nodeArgs: [],
     help: false,
   };
@@ -79,6 +90,9 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
         break;
       case '--seconds':
         options.seconds = integer(flag, value(), 1, MAX_SECONDS);
+        break;
+      case '--instances':
+        options.instances = integer(flag, value(), 1, MAX_INSTANCES);
         break;
       case '--concurrency':
         options.concurrency = integer(flag, value(), 1, MAX_CALLS);

@@ -19,6 +19,7 @@ import { mulaw } from 'alawmulaw';
 import type WebSocket from 'ws';
 import { FakeRealtimeServer, type FakeSession, type ReplySpec } from '../../test/support/fakeRealtime';
 import { loadFixture } from '../../test/support/fixtures';
+import { createTestSchema, type TestSchema } from '../../test/support/postgres';
 import { SimulatedCall } from '../../test/support/twilioSimulator';
 import type { LoadOptions, Mode } from './args';
 import { base64Bytes, heardBefore, inboundLatencies, minimumLag, outboundLatencies, type DeltaSent, type MediaReceived } from './match';
@@ -73,6 +74,8 @@ interface ProbeReport extends EventLoopDelay {
 
 export interface ModeResult {
   mode: Mode;
+  /** Server processes that carried the calls (instances on one database; 1 for the baseline). */
+  instances: number;
   calls: {
     planned: number;
     connected: number;
@@ -299,6 +302,73 @@ class BridgeProcess {
   }
 }
 
+/**
+ * The bridge under test: one process, or several instances of the server on one database, measured as one:
+ * CPU and memory summed, the event loop and the work per message of the instance that did worst.
+ */
+class Bridges {
+  constructor(
+    readonly processes: BridgeProcess[],
+    readonly urls: string[],
+  ) {}
+
+  get pids(): string {
+    return this.processes.map((p) => p.pid).join(', ');
+  }
+
+  get output(): string {
+    return this.processes.map((p) => p.output).join('\n');
+  }
+
+  get messages(): Array<{ level: string; message: string; count: number }> {
+    return this.processes.flatMap((p) => p.messages).sort((a, b) => b.count - a.count);
+  }
+
+  count(level: string): number {
+    return this.processes.reduce((n, p) => n + p.count(level), 0);
+  }
+
+  /** Where call `index` rings (its webhook), and where its stream goes: every other call's to the next instance. */
+  route(index: number): { serverUrl: string; streamServerUrl: string } {
+    const n = this.urls.length;
+    return { serverUrl: this.urls[index % n]!, streamServerUrl: this.urls[(index + (Math.floor(index / n) % 2)) % n]! };
+  }
+
+  sample(now: number): ProcSample | undefined {
+    const samples = this.processes.map((p) => sampleProcess(p.pid, now));
+    if (samples.some((x) => x === undefined)) return undefined;
+    return { at: now, cpuMs: samples.reduce((t, x) => t + x!.cpuMs, 0), rssBytes: samples.reduce((t, x) => t + x!.rssBytes, 0) };
+  }
+
+  async probe(what: 'reset' | 'read'): Promise<ProbeReport | undefined> {
+    const reports = await Promise.all(this.processes.map((p) => p.probe(what)));
+    if (reports.some((r) => r === undefined)) return undefined;
+    return worstOf(reports as ProbeReport[]);
+  }
+
+  async stop(): Promise<{ code: number | null; signal: string | null }> {
+    const exits = await Promise.all(this.processes.map((p) => p.stop()));
+    return exits.find((e) => e.code !== 0) ?? exits[0]!;
+  }
+}
+
+/** One report for several instances: the worst of each, their message counts and heaps added up. */
+function worstOf(reports: ProbeReport[]): ProbeReport {
+  const max = (values: Array<number | undefined>) => (values.some((v) => v !== undefined) ? Math.max(...values.filter((v): v is number => v !== undefined)) : undefined);
+  const work = (kind: keyof ProbeReport['work']): MessageWork => {
+    const all = reports.map((r) => r.work[kind]);
+    return { count: all.reduce((n, w) => n + w.count, 0), p50: max(all.map((w) => w.p50)), p99: max(all.map((w) => w.p99)), max: max(all.map((w) => w.max)) };
+  };
+  return {
+    p50: max(reports.map((r) => r.p50))!,
+    p99: max(reports.map((r) => r.p99))!,
+    max: max(reports.map((r) => r.max))!,
+    mean: max(reports.map((r) => r.mean))!,
+    work: { frame: work('frame'), delta: work('delta'), speechStarted: work('speechStarted') },
+    heapUsedMB: reports.reduce((t, r) => t + r.heapUsedMB, 0),
+  };
+}
+
 function bridgeArgs(mode: Mode, { server, nodeArgs }: LoadOptions, root: string): string[] {
   const probe = [...nodeArgs, '--require', path.join(__dirname, 'eventLoopProbe.cjs')];
   const tsx = ['--require', require.resolve('tsx/cjs')];
@@ -403,7 +473,8 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
   harnessLoop.enable();
   const fake = await FakeRealtimeServer.start({ speedup: SPEEDUP, reply: (index) => ({ ...(index === 0 ? GREETING : REPLY) }) });
   const dir = mkdtempSync(path.join(os.tmpdir(), `load-${mode}-`));
-  let bridge: BridgeProcess | undefined;
+  let bridge: Bridges | undefined;
+  let schema: TestSchema | undefined;
   const records: CallRecord[] = [];
   const sessions: SessionRecord[] = [];
   let collecting = true;
@@ -411,7 +482,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
   try {
     const caFile = path.join(dir, 'fake-ca.pem');
     writeFileSync(caFile, fake.ca);
-    const port = await freePort();
+    const instances = mode === 'baseline' ? 1 : options.instances;
     const authToken = randomBytes(16).toString('hex');
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH ?? '',
@@ -422,7 +493,6 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
       PUBLIC_URL,
       TWILIO_ACCOUNT_SID: ACCOUNT_SID,
       TWILIO_AUTH_TOKEN: authToken,
-      PORT: String(port),
       DATABASE_PATH: path.join(dir, 'calls.db'),
       MAX_CONCURRENT_CALLS: String(planned + 10),
       LOG_LEVEL: 'warn',
@@ -434,10 +504,18 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
       MAX_CALL_SECONDS: String(Math.max(1800, seconds + 120)),
       ...options.env,
     };
-    bridge = new BridgeProcess(bridgeArgs(mode, options, root), env, dir);
-    const serverUrl = `http://127.0.0.1:${port}`;
-    if (!(await waitHealthy(serverUrl, bridge))) throw new Error(`the ${mode} bridge did not start:\n${bridge.output}`);
-    log(`${mode}: bridge up (pid ${bridge.pid}), dialling ${planned} calls`);
+    if (instances > 1) {
+      // Several instances behind one public URL: one database, one secret for the stream tokens.
+      schema = await createTestSchema('load');
+      Object.assign(env, { DATABASE_URL: schema.url, STREAM_TOKEN_SECRET: randomBytes(24).toString('hex') });
+    }
+    const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
+    const processes = ports.map((port, i) => new BridgeProcess(bridgeArgs(mode, options, root), { ...env, PORT: String(port), INSTANCE_ID: `load-${i + 1}` }, dir));
+    const running = new Bridges(processes, ports.map((port) => `http://127.0.0.1:${port}`));
+    bridge = running;
+    const started = await Promise.all(processes.map((p, i) => waitHealthy(running.urls[i]!, p)));
+    if (started.includes(false)) throw new Error(`the ${mode} bridge did not start:\n${bridge.output}`);
+    log(`${mode}: ${instances > 1 ? `${instances} instances` : 'bridge'} up (pid ${bridge.pids}), dialling ${planned} calls`);
 
     // Every model session is watched from the moment it is accepted, in the order they arrive.
     void (async () => {
@@ -447,11 +525,11 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
       }
     })();
 
-    const idleFrom = sampleProcess(bridge.pid, performance.now());
+    const idleFrom = bridge.sample(performance.now());
     await sleep(1000);
-    const idle = sampleProcess(bridge.pid, performance.now());
+    const idle = bridge.sample(performance.now());
     const idleProbe = await bridge.probe('read');
-    const runStart = sampleProcess(bridge.pid, performance.now());
+    const runStart = bridge.sample(performance.now());
     let pairing: ModeResult['calls']['pairing'] = concurrency === 1 ? 'dial order' : 'speech onset';
     const scripts: Array<Promise<void>> = [];
     let next = 0;
@@ -472,7 +550,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
         records.push(rec);
         const sessionsBefore = sessions.length;
         try {
-          rec.call = await SimulatedCall.dial({ serverUrl, publicUrl: PUBLIC_URL, authToken, accountSid: ACCOUNT_SID });
+          rec.call = await SimulatedCall.dial({ ...running.route(rec.index), publicUrl: PUBLIC_URL, authToken, accountSid: ACCOUNT_SID });
         } catch (err) {
           rec.dialError = (err as Error).message;
           continue;
@@ -497,7 +575,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
 
     // The steady window: from every call being up and quiet (or, if they never all are, from the last dial),
     // to just before the first call hangs up.
-    const rampEnd = { at: performance.now(), sample: sampleProcess(bridge.pid, performance.now()), cpu: process.cpuUsage() };
+    const rampEnd = { at: performance.now(), sample: bridge.sample(performance.now()), cpu: process.cpuUsage() };
     await bridge.probe('reset');
     harnessLoop.reset();
     const firstHangUp = Math.min(...connected.map((r) => r.connectedAt!)) + seconds * 1000;
@@ -507,7 +585,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
     let start = rampEnd;
     const quiet = allQuiet && windowEnd - performance.now() >= 1000;
     if (quiet) {
-      start = { at: performance.now(), sample: sampleProcess(bridge.pid, performance.now()), cpu: process.cpuUsage() };
+      start = { at: performance.now(), sample: bridge.sample(performance.now()), cpu: process.cpuUsage() };
       await bridge.probe('reset');
       harnessLoop.reset();
     }
@@ -515,10 +593,10 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
     const rssSamples: ProcSample[] = [];
     while (performance.now() < windowEnd - 50) {
       await sleep(Math.min(1000, windowEnd - performance.now()));
-      const s = sampleProcess(bridge.pid, performance.now());
+      const s = bridge.sample(performance.now());
       if (s) rssSamples.push(s);
     }
-    const end = { at: performance.now(), sample: sampleProcess(bridge.pid, performance.now()), cpu: process.cpuUsage(start.cpu) };
+    const end = { at: performance.now(), sample: bridge.sample(performance.now()), cpu: process.cpuUsage(start.cpu) };
     const windowProbe = await bridge.probe('read');
     const serverEventLoop = windowProbe && { p50: windowProbe.p50, p99: windowProbe.p99, max: windowProbe.max, mean: windowProbe.mean };
     const harness = {
@@ -533,9 +611,9 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
     await Promise.all(scripts);
     log(`${mode}: all calls hung up`);
     // The bridge should let go of every call once the callers hang up.
-    const drained = await waitDrained(serverUrl, performance.now() + 10_000);
+    const drained = (await Promise.all(bridge.urls.map((url) => waitDrained(url, performance.now() + 10_000)))).every(Boolean);
     if (!drained) log(`${mode}: the bridge still reports active calls 10 s after the last caller hung up`);
-    const runEnd = sampleProcess(bridge.pid, performance.now());
+    const runEnd = bridge.sample(performance.now());
     const runProbe = await bridge.probe('read');
     const connectedSeconds = connected.reduce((sum, r) => sum + (Math.min(r.serverClosedAt ?? Infinity, r.connectedAt! + seconds * 1000) - r.connectedAt!) / 1000, 0);
     collecting = false;
@@ -588,6 +666,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
     for (const s of sessions) for (const e of s.session.errorsSent) fakeErrors[e.code] = (fakeErrors[e.code] ?? 0) + 1;
     return {
       mode,
+      instances,
       calls: {
         planned,
         connected: connected.length,
@@ -638,6 +717,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
     harnessLoop.disable();
     for (const r of records) r.call?.close();
     if (bridge) await bridge.stop();
+    await schema?.drop();
     await fake.close();
     rmSync(dir, { recursive: true, force: true });
   }

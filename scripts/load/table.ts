@@ -82,7 +82,7 @@ export function formatTable(results: ModeResult[], machine: Machine, command: st
     ['load process CPU, event loop p99', (r) => `${num(r.harness.coreFraction * 100, 0)}%, ${num(r.harness.eventLoop.p99)} ms`],
     ['load average before → after', (r) => `${num(r.loadAverage.before[0], 2)} → ${num(r.loadAverage.after[0], 2)}`],
   ];
-  const header = ['', ...results.map((r) => r.mode)];
+  const header = ['', ...results.map((r) => (r.instances > 1 ? `${r.mode} ×${r.instances} instances` : r.mode))];
   const body = rows.map(([label, cell]) => [label, ...results.map(cell)]);
   const widths = header.map((_, i) => Math.max(...[header, ...body].map((row) => row[i]!.length)));
   const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ').trimEnd();

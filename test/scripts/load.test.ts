@@ -64,6 +64,7 @@ describe('arguments', () => {
       server: 'tsx',
       ref: undefined,
       env: {},
+      instances: 1,
       nodeArgs: [],
       help: false,
     });
@@ -73,6 +74,7 @@ describe('arguments', () => {
     const o = parseArgs(['--calls', '200', '--seconds=60', '--mode', 'hybrid', '--concurrency', '4', '--json', 'out.json', '--env', 'LOCAL_BARGE_IN=false', '--server', 'dist']);
     expect(o).toMatchObject({ calls: 200, seconds: 60, modes: ['baseline', 'hybrid'], concurrency: 4, json: 'out.json', server: 'dist', env: { LOCAL_BARGE_IN: 'false' } });
     expect(parseArgs(['--ref', 'HEAD~1']).ref).toBe('HEAD~1');
+    expect(parseArgs(['--instances', '2']).instances).toBe(2);
     expect(parseArgs(['--node-arg', '--cpu-prof', '--node-arg=--cpu-prof-dir=/tmp/p']).nodeArgs).toEqual(['--cpu-prof', '--cpu-prof-dir=/tmp/p']);
   });
 
@@ -91,6 +93,7 @@ describe('arguments', () => {
     expect(() => parseArgs(['--env', 'NOEQUALS'])).toThrow(/KEY=VALUE/);
     expect(() => parseArgs(['--server', 'bun'])).toThrow(/tsx or dist/);
     expect(() => parseArgs(['--ref', 'HEAD', '--server', 'dist'])).toThrow(/--ref runs the server from source/);
+    expect(() => parseArgs(['--instances', '9'])).toThrow(/--instances must be within 1–8/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown argument --fast/);
   });
 });
@@ -144,6 +147,7 @@ function fakeResult(mode: ModeResult['mode'], msPerCallSecond: number, overrides
   const none = summarize([]);
   return {
     mode,
+    instances: 1,
     calls: { planned: 10, connected: 10, dialFailed: 0, endedByServer: 0, violations: 0, noClear: 0, noReply: 0, unpaired: 0, pairing: 'dial order', rampSeconds: 1.5, misaligned: 0 },
     window: { seconds: 12.34, quiet: true, activeCalls: 10 },
     cpu: { msPerCallSecond, wholeRunMsPerCallSecond: 2 * msPerCallSecond, coreFraction: 0.123, idleCoreFraction: 0.002 },
@@ -187,6 +191,11 @@ describe('the table', () => {
     // Right-aligned columns: every row of the table ends in the same column.
     const table = lines.slice(4, 4 + 18);
     expect(new Set(table.map((l) => l.length)).size).toBe(1);
+  });
+
+  it('names a bridge that ran as several instances', () => {
+    const text = formatTable([fakeResult('baseline', 0.5), fakeResult('pcm16', 1.5, { instances: 2 })], MACHINE, '--instances 2');
+    expect(text.split('\n')[3]).toMatch(/^\s+baseline\s+pcm16 ×2 instances$/);
   });
 
   it('has no ratio without a baseline, and lists what went wrong under the table', () => {
