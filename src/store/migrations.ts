@@ -141,6 +141,12 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id, at, id);
     `),
+  // 7: the overview's reply latencies and tool calls, read without the rest of each call's turns and events.
+  (db) =>
+    db.exec(`
+      CREATE INDEX turns_reply_latency ON turns (call_sid, latency_ms) WHERE role = 'agent' AND latency_ms IS NOT NULL;
+      CREATE INDEX events_tool_calls ON events (call_sid) WHERE type = 'tool-call';
+    `),
 ];
 
 /**

@@ -141,6 +141,11 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     );
     CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id, at, id);
   `,
+  // 7: the overview's reply latencies and tool calls, read without the rest of each call's turns and events.
+  `
+    CREATE INDEX turns_reply_latency ON turns (call_sid, latency_ms) WHERE role = 'agent' AND latency_ms IS NOT NULL;
+    CREATE INDEX events_tool_calls ON events (call_sid) WHERE type = 'tool-call';
+  `,
 ];
 
 /** The first key of the advisory lock that migrations take; the second is the schema's, so schemas never wait on each other. */
