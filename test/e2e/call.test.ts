@@ -24,6 +24,8 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
 
     expect(session.model).toBe('gpt-realtime-2.1');
     expect(session.authorization).toBe('Bearer sk-test-key-0123456789');
+    // Audio is not worth deflating: the socket never offers compression.
+    expect(agent.fake.upgrades[0]!.headers['sec-websocket-extensions']).toBeUndefined();
     const update = await session.waitFor((e) => e.type === 'session.update');
     expect(update).toMatchObject({
       session: {
