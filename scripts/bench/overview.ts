@@ -16,6 +16,7 @@ import { isDeepStrictEqual } from 'node:util';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { openPostgresStore, openSqliteStore, utcOffsetSteps, type CallStore, type Overview, type OverviewRange } from '../../src/store';
+import { seededRandom } from '../../test/support/signal';
 
 const CALLS = Number(process.env.OVERVIEW_BENCH_CALLS ?? 100_000);
 const DAYS = 90;
@@ -37,21 +38,9 @@ interface Rows {
   events: unknown[][];
 }
 
-/** A small deterministic generator, so every run (and both engines) gets the same calls. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Calls like a busy line's: mostly answered, some never connected, a few still open; turns, tool calls, barge-ins. */
 export function makeCalls(now: number): Rows {
-  const next = random(42);
+  const next = seededRandom(42);
   const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)];
   const rows: Rows = { calls: [], turns: [], events: [] };
   for (let i = 0; i < CALLS; i++) {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { assembleOverview, dayNumberSql, type DayRow, type Overview, type OverviewRange, type OverviewRows, type PercentileRow } from './overview';
+import { assembleOverview, dayNumberSql, percentilesSql, TOOL_CALLS_PER_CALL, type DayRow, type Overview, type OverviewRange, type OverviewRows, type PercentileRow } from './overview';
 
 /**
  * The overview of a range in SQLite's words (overview.ts says what each number means). SQLite has no percentile
@@ -30,8 +30,8 @@ export function sqliteOverview(db: Database.Database, range: OverviewRange): Ove
       WHERE ${inRange}
     )
     GROUP BY day`;
-  const firstAudio = percentiles(`SELECT ${day} AS day, first_audio_ms AS value FROM calls WHERE ${inRange} AND first_audio_ms IS NOT NULL`);
-  const reply = percentiles(`
+  const firstAudio = percentilesSql(`SELECT ${day} AS day, first_audio_ms AS value FROM calls WHERE ${inRange} AND first_audio_ms IS NOT NULL`);
+  const reply = percentilesSql(`
     SELECT ${day} AS day, turns.latency_ms AS value
     FROM calls JOIN turns ON turns.call_sid = calls.call_sid
     WHERE ${inRange} AND turns.role = 'agent' AND turns.latency_ms IS NOT NULL`);
@@ -59,32 +59,4 @@ export function sqliteOverview(db: Database.Database, range: OverviewRange): Ove
     }),
   )();
   return assembleOverview(range, rows);
-}
-
-/** How many tool calls each call made, in one pass over the events (a subquery per call would run twice). */
-const TOOL_CALLS_PER_CALL = `(SELECT call_sid, count(*) AS n FROM events WHERE type = 'tool-call' GROUP BY call_sid)`;
-
-/**
- * p50 and p90 of `values` (rows of day, value) per day, and a row with a null day for all of them: from how many
- * times each value occurs, the smallest value whose running count reaches the rank. That sorts the distinct
- * values rather than every one (half the work of ranking each row with ROW_NUMBER in SQLite), for the same answer.
- */
-function percentiles(values: string): string {
-  const at = (p: number) => `min(CASE WHEN upto >= (${p} * n + 99) / 100 THEN value END)`;
-  return `
-    WITH counted AS (SELECT day, value, count(*) AS k FROM (${values}) GROUP BY day, value),
-    by_day AS (
-      SELECT day, value,
-        CAST(sum(k) OVER (PARTITION BY day ORDER BY value ROWS UNBOUNDED PRECEDING) AS BIGINT) AS upto,
-        CAST(sum(k) OVER (PARTITION BY day) AS BIGINT) AS n
-      FROM counted
-    ),
-    by_value AS (SELECT value, sum(k) AS k FROM counted GROUP BY value),
-    overall AS (
-      SELECT value, CAST(sum(k) OVER (ORDER BY value ROWS UNBOUNDED PRECEDING) AS BIGINT) AS upto, CAST(sum(k) OVER () AS BIGINT) AS n
-      FROM by_value
-    )
-    SELECT day, max(n) AS n, ${at(50)} AS p50, ${at(90)} AS p90 FROM by_day GROUP BY day
-    UNION ALL
-    SELECT NULL, max(n), ${at(50)}, ${at(90)} FROM overall`;
 }
