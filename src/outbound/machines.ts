@@ -51,6 +51,8 @@ export class MachineAnswers {
       if ((seen && !call) || this.now() >= until) return clearInterval(timer);
       if (!call) return; // the stream has not started yet
       try {
+        // Read first: a read takes no write lock, and nearly every look finds nothing.
+        if ((await this.shared.read(answerKey(callSid))) === undefined) return;
         const answer = await this.shared.take(answerKey(callSid));
         if (answer === undefined) return;
         clearInterval(timer);
