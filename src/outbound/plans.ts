@@ -92,7 +92,7 @@ export class CallPlans {
   }
 
   /** The call was answered: its slot goes, on whichever instance held it. */
-  async settled(id: string): Promise<void> {
+  async answered(id: string): Promise<void> {
     this.slots.delete(id);
     await this.shared.put(settledKey(id), '', this.now() + this.timing.keepMs);
   }
@@ -100,15 +100,15 @@ export class CallPlans {
   /** The call is over, or was never placed: its slot goes, and so does its plan. */
   async ended(plan: Pick<CallPlan, 'id' | 'callSid'>): Promise<void> {
     await Promise.all([
-      this.settled(plan.id),
+      this.answered(plan.id),
       this.shared.take(planKey(plan.id)),
       plan.callSid === undefined ? undefined : this.shared.take(callKey(plan.callSid)),
     ]);
   }
 
   /**
-   * Placed calls holding a slot here: not settled yet, and not given up on. Counts what this instance knows;
-   * `refresh` first learns what other instances settled.
+   * Placed calls holding a slot here: not answered or ended yet, and not given up on. Counts what this instance knows;
+   * `refresh` first learns what other instances heard.
    */
   get pending(): number {
     const since = this.now() - this.timing.connectTimeoutMs;

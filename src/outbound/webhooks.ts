@@ -52,7 +52,7 @@ export function outboundWebhooks({ log, plans, records, machines }: WebhookDeps,
         res.status(409).send(hangUpTwiml());
         return;
       }
-      await plans.settled(plan.id);
+      await plans.answered(plan.id);
       log.info('a placed call was answered', { callSid, persona: plan.persona.name });
       res.send(twiml);
     }),

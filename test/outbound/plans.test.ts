@@ -46,7 +46,7 @@ describe('plans of the calls we placed', () => {
     await plans.add(PLAN);
     expect(plans.pending).toBe(3);
     expect(other.pending).toBe(0);
-    await plans.settled(a.id);
+    await plans.answered(a.id);
     expect(plans.pending).toBe(2);
     await other.ended(b);
     expect(plans.pending).toBe(2); // not known here yet
