@@ -107,8 +107,8 @@ export class CallPlans {
   }
 
   /**
-   * Placed calls holding a slot here: not answered or ended yet, and not given up on. Counts what this instance knows;
-   * `refresh` first learns what other instances heard.
+   * Placed calls holding a slot here: not answered or ended yet, and not given up on. Counts what this instance
+   * knows; `refresh` first learns what other instances heard.
    */
   get pending(): number {
     const since = this.now() - this.timing.connectTimeoutMs;
