@@ -9,7 +9,9 @@
  * a listener defers to the end of its tick count too). That is what the bridge adds to a message it does not
  * hold back on purpose, queueing in the event loop aside (the event-loop delay says how long that is). Timed:
  * Twilio `media` frames on a server socket, and `response.output_audio.delta` and
- * `input_audio_buffer.speech_started` on a client socket (to the model).
+ * `input_audio_buffer.speech_started` on a client socket (to the model). A Twilio `clear` sent while the bridge
+ * handles one of those is timed too, from the moment that message was handed over: how soon a barge-in clears the
+ * line once the bridge knows of it (from the model's speech_started, or from the caller's own audio).
  */
 'use strict';
 const Module = require('node:module');
@@ -22,8 +24,17 @@ if (typeof process.send === 'function') {
   const loop = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   loop.enable();
   /** Frames are measured over the steady window (reset with the loop); deltas and speech over the whole run. */
-  const work = { frame: createHistogram(), delta: createHistogram(), speechStarted: createHistogram() };
+  const work = {
+    frame: createHistogram(),
+    delta: createHistogram(),
+    speechStarted: createHistogram(),
+    clearAfterSpeechStarted: createHistogram(),
+    clearAfterFrame: createHistogram(),
+  };
+  /** The message being handled, while it is: what a `clear` sent meanwhile answers. */
+  let handling;
   const ms = (ns) => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+  const nanos = (ms) => Math.max(1, Math.round(ms * 1e6));
   const summary = (h) =>
     h.count === 0 ? { count: 0 } : { count: h.count, p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
 
@@ -44,9 +55,24 @@ if (typeof process.send === 'function') {
       const kind = event === 'message' ? kindOf(this, data) : undefined;
       if (!kind) return emit.apply(this, arguments);
       const start = performance.now();
-      const result = emit.apply(this, arguments);
-      process.nextTick(() => work[kind].record(Math.max(1, Math.round((performance.now() - start) * 1e6))));
+      const outer = handling;
+      handling = { kind, start };
+      let result;
+      try {
+        result = emit.apply(this, arguments);
+      } finally {
+        handling = outer;
+      }
+      process.nextTick(() => work[kind].record(nanos(performance.now() - start)));
       return result;
+    };
+    const send = proto.send;
+    proto.send = function (data) {
+      if (handling && handling.kind !== 'delta' && this._isServer && typeof data === 'string' && data.startsWith('{"event":"clear"')) {
+        const after = handling.kind === 'frame' ? work.clearAfterFrame : work.clearAfterSpeechStarted;
+        after.record(nanos(performance.now() - handling.start));
+      }
+      return send.apply(this, arguments);
     };
   };
 
@@ -73,7 +99,7 @@ if (typeof process.send === 'function') {
       p99: ms(loop.percentile(99)),
       max: ms(loop.max),
       mean: ms(loop.mean),
-      work: { frame: summary(work.frame), delta: summary(work.delta), speechStarted: summary(work.speechStarted) },
+      work: Object.fromEntries(Object.entries(work).map(([kind, h]) => [kind, summary(h)])),
       heapUsedMB: memory.heapUsed / 2 ** 20,
       externalMB: memory.external / 2 ** 20,
     };

@@ -68,7 +68,14 @@ export interface MessageWork {
 
 /** What the probe preloaded into the bridge reports. */
 interface ProbeReport extends EventLoopDelay {
-  work: { frame: MessageWork; delta: MessageWork; speechStarted: MessageWork };
+  work: {
+    frame: MessageWork;
+    delta: MessageWork;
+    speechStarted: MessageWork;
+    /** From handing a speech_started (or a caller frame, for the bridge's own detector) over to the `clear` it sent. */
+    clearAfterSpeechStarted: MessageWork;
+    clearAfterFrame: MessageWork;
+  };
   heapUsedMB: number;
 }
 
@@ -364,7 +371,13 @@ function worstOf(reports: ProbeReport[]): ProbeReport {
     p99: max(reports.map((r) => r.p99))!,
     max: max(reports.map((r) => r.max))!,
     mean: max(reports.map((r) => r.mean))!,
-    work: { frame: work('frame'), delta: work('delta'), speechStarted: work('speechStarted') },
+    work: {
+      frame: work('frame'),
+      delta: work('delta'),
+      speechStarted: work('speechStarted'),
+      clearAfterSpeechStarted: work('clearAfterSpeechStarted'),
+      clearAfterFrame: work('clearAfterFrame'),
+    },
     heapUsedMB: reports.reduce((t, r) => t + r.heapUsedMB, 0),
   };
 }

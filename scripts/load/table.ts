@@ -78,6 +78,8 @@ export function formatTable(results: ModeResult[], machine: Machine, command: st
     ['bridge work per caller frame p50/p99/max, ms', (r) => work(r.serverWork?.frame)],
     ['bridge work per model delta p50/p99/max, ms', (r) => work(r.serverWork?.delta)],
     ['bridge work per speech_started p50/p99/max, ms', (r) => work(r.serverWork?.speechStarted)],
+    ['bridge: speech_started → clear sent p50/p99/max, ms', (r) => work(r.serverWork?.clearAfterSpeechStarted)],
+    ['bridge: caller frame → clear sent p50/p99/max, ms', (r) => work(r.serverWork?.clearAfterFrame)],
     ['server event loop p50/p99/max, ms', (r) => (r.serverEventLoop ? `${num(r.serverEventLoop.p50)} / ${num(r.serverEventLoop.p99)} / ${num(r.serverEventLoop.max)}` : '–')],
     ['load process CPU, event loop p99', (r) => `${num(r.harness.coreFraction * 100, 0)}%, ${num(r.harness.eventLoop.p99)} ms`],
     ['load average before → after', (r) => `${num(r.loadAverage.before[0], 2)} → ${num(r.loadAverage.after[0], 2)}`],

@@ -159,7 +159,13 @@ function fakeResult(mode: ModeResult['mode'], msPerCallSecond: number, overrides
     truncationError: mode === 'baseline' ? s : none,
     firstAudio: s,
     serverEventLoop: { p50: 0.1, p99: 2, max: 5, mean: 0.3 },
-    serverWork: { frame: { count: 100, p50: 0.02, p99: 0.1, max: 1 }, delta: { count: 0 }, speechStarted: { count: 10, p50: 0.05, p99: 0.2, max: 0.3 } },
+    serverWork: {
+      frame: { count: 100, p50: 0.02, p99: 0.1, max: 1 },
+      delta: { count: 0 },
+      speechStarted: { count: 10, p50: 0.05, p99: 0.2, max: 0.3 },
+      clearAfterSpeechStarted: { count: 4, p50: 0.01, p99: 0.03, max: 0.04 },
+      clearAfterFrame: { count: 0 },
+    },
     heap: { idleMB: 20, steadyMB: 30 },
     harness: { coreFraction: 0.2, eventLoop: { p50: 0, p99: 1, max: 3, mean: 0.2 } },
     server: { exitCode: 0, signal: null, warnings: 0, errors: 0, messages: [] },
@@ -184,6 +190,7 @@ describe('the table', () => {
     expect(text).toMatch(/server CPU, ms per call-second\s+0\.500\s+1\.500/);
     expect(text).toMatch(/bridge work per caller frame p50\/p99\/max, ms\s+0\.020 \/ 0\.100 \/ 1\.0/);
     expect(text).toMatch(/bridge work per model delta p50\/p99\/max, ms\s+–/);
+    expect(text).toMatch(/bridge: speech_started → clear sent p50\/p99\/max, ms\s+0\.010 \/ 0\.030 \/ 0\.0/);
     expect(text).toMatch(/× baseline\s+1\.00×\s+3\.00×/);
     expect(text).toMatch(/steady window, s \(calls in it\)\s+12\.3 \(10\)/);
     expect(text).toMatch(/calls connected \/ planned \(in s\)\s+10\/10 \(1\.5\)/);
