@@ -331,7 +331,7 @@ export const TOOL_CALLS_PER_CALL = `(SELECT call_sid, count(*) AS n FROM events 
  * That sorts the distinct values rather than every one (half the work of ranking each row with ROW_NUMBER in
  * SQLite), for the same answer.
  */
-export function percentilesSql(values: string): string {
+function percentilesSql(values: string): string {
   const at = (p: number) => `min(CASE WHEN upto >= (${p} * n + 99) / 100 THEN value END)`;
   return `
     WITH counted AS (SELECT day, value, count(*) AS k FROM (${values}) AS source GROUP BY day, value),
@@ -349,4 +349,25 @@ export function percentilesSql(values: string): string {
     SELECT day, max(n) AS n, ${at(50)} AS p50, ${at(90)} AS p90 FROM by_day GROUP BY day
     UNION ALL
     SELECT NULL, max(n), ${at(50)}, ${at(90)} FROM overall`;
+}
+
+/**
+ * The parts of an overview that are the same SQL on both engines, for a day expression and a range condition in
+ * the engine's own placeholders: the percentiles of first audio and of reply latency, and how calls ended.
+ */
+export function commonOverviewSql(day: string, inRange: string): { firstAudio: string; reply: string; endings: string } {
+  return {
+    firstAudio: percentilesSql(`SELECT ${day} AS day, first_audio_ms AS value FROM calls WHERE ${inRange} AND first_audio_ms IS NOT NULL`),
+    reply: percentilesSql(`
+      SELECT ${day} AS day, turns.latency_ms AS value
+      FROM calls JOIN turns ON turns.call_sid = calls.call_sid
+      WHERE ${inRange} AND turns.role = 'agent' AND turns.latency_ms IS NOT NULL`),
+    // As describeCallEnd words it: the end reason, else Twilio's outcome once it is more than in-progress.
+    endings: `
+      SELECT CASE WHEN end_reason IS NOT NULL THEN end_reason
+                  WHEN outcome IS NOT NULL AND outcome <> 'in-progress' THEN outcome
+                  ELSE 'in-progress' END AS ending,
+        count(*) AS calls
+      FROM calls WHERE ${inRange} GROUP BY ending`,
+  };
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { assembleOverview, dayNumberSql, percentilesSql, TOOL_CALLS_PER_CALL, type DayRow, type Overview, type OverviewRange, type OverviewRows, type PercentileRow } from './overview';
+import { assembleOverview, commonOverviewSql, dayNumberSql, TOOL_CALLS_PER_CALL, type DayRow, type Overview, type OverviewRange, type OverviewRows, type PercentileRow } from './overview';
 
 /**
  * The overview of a range in PostgreSQL's words (overview.ts says what each number means). Percentiles are
@@ -28,18 +28,7 @@ export async function postgresOverview(pool: pg.Pool, range: OverviewRange): Pro
       WHERE ${inRange}
     ) AS in_range
     GROUP BY day`;
-  const firstAudio = percentilesSql(`SELECT ${day} AS day, first_audio_ms AS value FROM calls WHERE ${inRange} AND first_audio_ms IS NOT NULL`);
-  const reply = percentilesSql(`
-    SELECT ${day} AS day, turns.latency_ms AS value
-    FROM calls JOIN turns ON turns.call_sid = calls.call_sid
-    WHERE ${inRange} AND turns.role = 'agent' AND turns.latency_ms IS NOT NULL`);
-  // As describeCallEnd words it: the end reason, else Twilio's outcome once it is more than in-progress.
-  const endings = `
-    SELECT CASE WHEN end_reason IS NOT NULL THEN end_reason
-                WHEN outcome IS NOT NULL AND outcome <> 'in-progress' THEN outcome
-                ELSE 'in-progress' END AS ending,
-      count(*) AS calls
-    FROM calls WHERE ${inRange} GROUP BY 1`;
+  const { firstAudio, reply, endings } = commonOverviewSql(day, inRange);
   const tools = `
     SELECT events.detail_json::jsonb ->> 'name' AS name, count(*) AS calls
     FROM calls JOIN events ON events.call_sid = calls.call_sid

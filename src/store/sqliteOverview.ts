@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { assembleOverview, dayNumberSql, percentilesSql, TOOL_CALLS_PER_CALL, type DayRow, type Overview, type OverviewRange, type OverviewRows, type PercentileRow } from './overview';
+import { assembleOverview, commonOverviewSql, dayNumberSql, TOOL_CALLS_PER_CALL, type DayRow, type Overview, type OverviewRange, type OverviewRows, type PercentileRow } from './overview';
 
 /**
  * The overview of a range in SQLite's words (overview.ts says what each number means). SQLite has no percentile
@@ -30,18 +30,7 @@ export function sqliteOverview(db: Database.Database, range: OverviewRange): Ove
       WHERE ${inRange}
     )
     GROUP BY day`;
-  const firstAudio = percentilesSql(`SELECT ${day} AS day, first_audio_ms AS value FROM calls WHERE ${inRange} AND first_audio_ms IS NOT NULL`);
-  const reply = percentilesSql(`
-    SELECT ${day} AS day, turns.latency_ms AS value
-    FROM calls JOIN turns ON turns.call_sid = calls.call_sid
-    WHERE ${inRange} AND turns.role = 'agent' AND turns.latency_ms IS NOT NULL`);
-  // As describeCallEnd words it: the end reason, else Twilio's outcome once it is more than in-progress.
-  const endings = `
-    SELECT CASE WHEN end_reason IS NOT NULL THEN end_reason
-                WHEN outcome IS NOT NULL AND outcome <> 'in-progress' THEN outcome
-                ELSE 'in-progress' END AS ending,
-      count(*) AS calls
-    FROM calls WHERE ${inRange} GROUP BY ending`;
+  const { firstAudio, reply, endings } = commonOverviewSql(day, inRange);
   const tools = `
     SELECT json_extract(events.detail_json, '$.name') AS name, count(*) AS calls
     FROM calls JOIN events ON events.call_sid = calls.call_sid

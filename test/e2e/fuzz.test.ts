@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance: a hostile or broken peer on /media-stream closes its own stream and nothing else.
+ * A hostile or broken peer on /media-stream closes its own stream and nothing else.
  *
  * Two hundred raw websocket connections send over ten thousand malformed frames (seeded, so every run sends
  * the same ones) while one healthy simulated call is in progress:

@@ -1,5 +1,5 @@
 /**
- * Issue 3 acceptance: a bounded soak. Hundreds of short calls through the real server, ten at a time; each
+ * A bounded soak. Hundreds of short calls through the real server, ten at a time; each
  * caller dials, hears a short greeting and hangs up — or drops the line, or hangs up before the greeting.
  * Some model connections fail on the fake's fault plan (dropped mid-call, reset, refused with 401/429/500,
  * session expired, an error and a close, every response rate limited). Afterwards nothing may be left:
