@@ -165,6 +165,7 @@ const EnvSchema = z.object({
   VAD_SILENCE_MS: integer(500, 100, 5000),
   NOISE_REDUCTION: optionalText.pipe(z.enum(['near_field', 'far_field', 'off']).default('near_field')),
   LOCAL_BARGE_IN: flag(true),
+  CALLER_SILENCE_BATCH_MS: integer(100, 20, 200),
   EARLY_MODEL_SESSION: flag(true),
   // Unset means the default model; set-but-empty means "no transcription".
   TRANSCRIPTION_MODEL: z
@@ -282,6 +283,8 @@ export interface Config {
   noiseReduction: 'near_field' | 'far_field' | 'off';
   /** Stop the agent as soon as the caller's own audio shows them talking, before the model confirms it. */
   localBargeIn: boolean;
+  /** While nobody talks, the caller's silence goes to the model this many ms at a time (20: every frame). */
+  silenceBatchMs: number;
   /** Empty model: input transcription is off. */
   transcription: { model: string; language: string | undefined; delay: TranscriptionDelay | undefined };
   limits: {
@@ -450,6 +453,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           },
     noiseReduction: e.NOISE_REDUCTION,
     localBargeIn: e.LOCAL_BARGE_IN,
+    silenceBatchMs: e.CALLER_SILENCE_BATCH_MS,
     transcription: {
       model: e.TRANSCRIPTION_MODEL,
       // AGENT_LANGUAGE is the default hint; TRANSCRIPTION_LANGUAGE overrides it.

@@ -119,8 +119,10 @@ export interface ModeResult {
     ratioToBaseline?: number;
   };
   rss: { idleMB: number; steadyMB: number; perCallKB: number };
-  /** ms from the simulated caller sending a frame to the fake receiving its append (steady window). */
+  /** ms from the simulated caller sending a frame to the fake receiving the append carrying it (steady window: silence). */
   callerToModel: Summary;
+  /** The same for the frames of each caller's phrase (speech), from its first frame to its last. */
+  callerToModelSpeech: Summary;
   /** ms from the fake sending a delta to the caller receiving the media carrying its end (greeting and reply). */
   modelToCaller: Summary;
   /** ms from the fake sending speech_started to the caller receiving clear (negative: the bridge cleared first). */
@@ -142,17 +144,18 @@ export interface ModeResult {
   /** The load process itself, over the same window: its lag inflates every latency above. */
   harness: { coreFraction: number; eventLoop: EventLoopDelay };
   server: { exitCode: number | null; signal: string | null; warnings: number; errors: number; messages: Array<{ level: string; message: string; count: number }> };
-  /** `oddAppends`: how many appends were not one frame; `oddAppendMs`: the first few of their lengths. */
+  /** `oddAppends`: how many appends were not whole frames; `oddAppendMs`: the first few of their lengths. */
   fake: { sessions: number; errors: Record<string, number>; oddAppends: number; oddAppendMs: number[] };
   loadAverage: { before: number[]; after: number[] };
 }
 
 interface SessionRecord {
   session: FakeSession;
-  /** When each one-frame append arrived. */
+  /** When each 20 ms frame arrived: an append of several frames (silence the bridge held back) counts for each. */
   appendTimes: number[];
-  /** Milliseconds of each append that was not one 20 ms frame (silence filled in by the bridge): not counted. */
+  /** Milliseconds of each append that was not whole 20 ms frames (silence filled in by the bridge): not counted. */
   oddAppends: number[];
+  /** The first frame in `appendTimes` with the caller's voice in it. */
   firstLoudAppend: number;
   firstLoudAt: number | undefined;
   /** Assistant audio per item, in the order the items started. */
@@ -407,13 +410,16 @@ function instrument(session: FakeSession): SessionRecord {
     if (event.type === 'input_audio_buffer.append') {
       const pcm = formatOf(session.sessionConfig?.audio?.input?.format) === 'audio/pcm';
       const bytes = base64Bytes(event.audio);
-      if (bytes !== (pcm ? FRAME_BYTES * 6 : FRAME_BYTES)) {
+      const frameBytes = pcm ? FRAME_BYTES * 6 : FRAME_BYTES;
+      if (bytes === 0 || bytes % frameBytes !== 0) {
         rec.oddAppends.push(bytes / (pcm ? 48 : MULAW_BYTES_PER_MS));
         return;
       }
-      rec.appendTimes.push(now);
-      if (rec.firstLoudAppend < 0 && isLoud(event.audio, pcm)) {
-        rec.firstLoudAppend = rec.appendTimes.length - 1;
+      const frames = bytes / frameBytes;
+      for (let f = 0; f < frames; f++) rec.appendTimes.push(now);
+      const loud = rec.firstLoudAppend < 0 ? firstLoudFrame(event.audio, pcm, frameBytes) : -1;
+      if (loud >= 0) {
+        rec.firstLoudAppend = rec.appendTimes.length - frames + loud;
         rec.firstLoudAt = now;
       }
     } else if (event.type === 'conversation.item.truncate') {
@@ -434,11 +440,13 @@ function instrument(session: FakeSession): SessionRecord {
   return rec;
 }
 
-function isLoud(b64: string, pcm: boolean): boolean {
+/** The first frame of an append with a loud sample in it, or -1. */
+function firstLoudFrame(b64: string, pcm: boolean, frameBytes: number): number {
   const buf = Buffer.from(b64, 'base64');
   const samples = pcm ? new Int16Array(buf.buffer, buf.byteOffset, buf.length >> 1) : mulaw.decode(new Uint8Array(buf));
-  for (let i = 0; i < samples.length; i++) if (Math.abs(samples[i]!) > LOUD_SAMPLE) return true;
-  return false;
+  const samplesPerFrame = pcm ? frameBytes / 2 : frameBytes;
+  for (let i = 0; i < samples.length; i++) if (Math.abs(samples[i]!) > LOUD_SAMPLE) return Math.floor(i / samplesPerFrame);
+  return -1;
 }
 
 /** The fake keeps every event and all input audio for tests to inspect; a long run must not. */
@@ -636,6 +644,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
     if (pairing === 'speech onset') pairByOnset(connected, sessions);
     const inWindow = connected.filter((r) => r.serverClosedAt === undefined || r.serverClosedAt > end.at).length;
     const callerToModel: number[] = [];
+    const callerToModelSpeech: number[] = [];
     const modelToCaller: number[] = [];
     const clearAfterSpeechStarted: number[] = [];
     const clearAfterCallerSpoke: number[] = [];
@@ -652,7 +661,11 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
       if (s.firstLoudAppend >= 0) {
         const offset = rec.phraseFrame - s.firstLoudAppend;
         if (minimumLag(rec.sendTimes, s.appendTimes, offset) < 0) misaligned++;
-        else callerToModel.push(...inboundLatencies(rec.sendTimes, s.appendTimes, offset, start.at, end.at));
+        else {
+          callerToModel.push(...inboundLatencies(rec.sendTimes, s.appendTimes, offset, start.at, end.at));
+          const phraseEnd = rec.call?.saidEndedAt[0] ?? -Infinity;
+          callerToModelSpeech.push(...inboundLatencies(rec.sendTimes, s.appendTimes, offset, spokeAt, phraseEnd));
+        }
       }
       const phraseEnded = call.saidEndedAt[0] ?? Infinity;
       const [greetingMedia, replyMedia] = mediaSplit(call, phraseEnded);
@@ -706,6 +719,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
         perCallKB: (steadyRss - (idle?.rssBytes ?? NaN)) / 1024 / inWindow,
       },
       callerToModel: summarize(callerToModel),
+      callerToModelSpeech: summarize(callerToModelSpeech),
       modelToCaller: summarize(modelToCaller),
       clearAfterSpeechStarted: summarize(clearAfterSpeechStarted),
       clearAfterCallerSpoke: summarize(clearAfterCallerSpoke),

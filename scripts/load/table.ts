@@ -48,7 +48,7 @@ export function problems(r: ModeResult): string[] {
   if (!r.window.quiet) out.push('no quiet steady part: the window includes the scripted part of the calls (make --seconds longer)');
   if (r.fake.oddAppends) {
     const lengths = [...new Set(r.fake.oddAppendMs.map((ms) => `${num(ms, 0)} ms`))].join(', ');
-    out.push(`${r.fake.oddAppends} appends that were not one 20 ms frame (${lengths}): silence the bridge filled in`);
+    out.push(`${r.fake.oddAppends} appends that were not whole 20 ms frames (${lengths}): silence the bridge filled in`);
   }
   const fakeErrors = Object.entries(r.fake.errors);
   if (fakeErrors.length) out.push(`errors from the model: ${fakeErrors.map(([code, n]) => `${code} ×${n}`).join(', ')}`);
@@ -68,7 +68,8 @@ export function formatTable(results: ModeResult[], machine: Machine, command: st
     ['RSS idle → steady, MB', (r) => `${num(r.rss.idleMB)} → ${num(r.rss.steadyMB)}`],
     ['RSS per call, KB', (r) => num(r.rss.perCallKB, 0)],
     ['JS heap idle → steady, MB', (r) => `${num(r.heap.idleMB)} → ${num(r.heap.steadyMB)}`],
-    ['caller→model per frame p50/p99, ms', (r) => pair(r.callerToModel, 2)],
+    ['caller→model per frame, caller speaking p50/p99, ms', (r) => pair(r.callerToModelSpeech, 2)],
+    ['caller→model per frame, steady window p50/p99, ms', (r) => pair(r.callerToModel, 2)],
     ['model→caller per delta p50/p99, ms', (r) => pair(r.modelToCaller, 2)],
     ['clear after speech_started p50/p99, ms', (r) => pair(r.clearAfterSpeechStarted)],
     ['clear after caller spoke p50/p99, ms', (r) => pair(r.clearAfterCallerSpoke)],

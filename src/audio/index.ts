@@ -8,4 +8,5 @@ export { Downsampler3 } from './downsampler';
 export { bestKernel, type ResamplerKernel } from './simdKernels';
 export { CallerToModel, ModelToCaller } from './transcode';
 export { levelDbfs, mulawLevelDbfs, SILENCE_DBFS } from './level';
+export { NoiseFloor } from './noiseFloor';
 export { SpeechOnsetDetector, DEFAULT_ONSET_SETTINGS, type SpeechOnsetSettings } from './speechOnset';

@@ -1,4 +1,5 @@
 import { SILENCE_DBFS } from './level';
+import { NoiseFloor } from './noiseFloor';
 
 /**
  * Notices the caller starting to talk over the agent, from the caller's audio alone and a few hundred ms
@@ -31,11 +32,8 @@ export const DEFAULT_ONSET_SETTINGS: SpeechOnsetSettings = {
   minSpeechDbfs: -45,
 };
 
-/** The noise floor follows quiet frames at once and loud ones slowly (about 0.2 dB a frame). */
-const FLOOR_RISE_DB = 0.2;
-
 export class SpeechOnsetDetector {
-  private noiseFloorDbfs = SILENCE_DBFS;
+  private readonly noiseFloor = new NoiseFloor();
   private readonly played: Array<{ at: number; dbfs: number }> = [];
   private runMs = 0;
 
@@ -50,8 +48,8 @@ export class SpeechOnsetDetector {
   callerFrame(dbfs: number, ms: number, at: number): boolean {
     const { aboveNoiseDb, echoMarginDb, onsetMs, minSpeechDbfs } = this.settings;
     const echoCeiling = this.loudestPlayedSince(at - this.settings.echoWindowMs) - echoMarginDb;
-    const speech = dbfs >= minSpeechDbfs && dbfs >= this.noiseFloorDbfs + aboveNoiseDb && dbfs > echoCeiling;
-    this.noiseFloorDbfs = dbfs < this.noiseFloorDbfs ? dbfs : Math.min(dbfs, this.noiseFloorDbfs + FLOOR_RISE_DB);
+    const speech = dbfs >= minSpeechDbfs && dbfs >= this.noiseFloor.level + aboveNoiseDb && dbfs > echoCeiling;
+    this.noiseFloor.update(dbfs);
     if (!speech) {
       this.runMs = 0;
       return false;

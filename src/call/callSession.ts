@@ -16,13 +16,14 @@ import type { ToolOutcome, ToolRegistry, TransferTarget } from '../tools';
 import { InputGapFiller } from './inputGaps';
 import { CallLimits } from './limits';
 import { Playback } from './playback';
+import { SilenceBatcher } from './silenceBatches';
 import type { CallRecorder } from './recorder';
 import { SpeechQueue, type Speech } from './speechQueue';
 import { Transcript } from './transcript';
 import type { EndReason } from './types';
 
 export interface CallSessionDeps {
-  config: Pick<Config, 'persona' | 'limits' | 'log' | 'localBargeIn'>;
+  config: Pick<Config, 'persona' | 'limits' | 'log' | 'localBargeIn' | 'silenceBatchMs'>;
   log: Logger;
   /** This call's conversation with the model, as `persona`, reporting to `events` (it may be connecting already). */
   openConversation: (events: ConversationEvents, persona: Persona, start: LineStart) => Conversation;
@@ -82,6 +83,7 @@ export class CallSession implements LineEvents {
   });
   private readonly speech = new SpeechQueue((instructions) => this.model.respond(instructions));
   private readonly gaps = new InputGapFiller();
+  private readonly silence: SilenceBatcher;
   private readonly limits: CallLimits;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Opened when the line has admitted the stream. */
@@ -131,6 +133,7 @@ export class CallSession implements LineEvents {
       playing: (chunk) => this.onsets?.agentPlayed(mulawLevelDbfs(chunk), performance.now()),
     });
     if (deps.config.localBargeIn) this.onsets = new SpeechOnsetDetector();
+    this.silence = new SilenceBatcher(deps.config.silenceBatchMs);
     this.persona = deps.config.persona;
     this.limits = new CallLimits(deps.config.limits, {
       nearMaxDuration: () => this.say({ instructions: 'Tell the caller, briefly and politely, that the call will have to end in a moment.' }),
@@ -192,14 +195,19 @@ export class CallSession implements LineEvents {
   audio(mulaw: Buffer, timestampMs: number): void {
     this.guarded('caller audio', () => {
       this.lastMediaAt = performance.now();
-      const gapMs = this.gaps.gapBefore(timestampMs, mulaw.length / MULAW_BYTES_PER_MS);
+      const ms = mulaw.length / MULAW_BYTES_PER_MS;
+      const gapMs = this.gaps.gapBefore(timestampMs, ms);
       if (gapMs > 0) {
         this.log.debug('filling a gap in caller audio', { gapMs });
+        this.sendHeldSilence();
         this.model.appendAudio(mulawSilence(gapMs));
       }
       this.recorder?.callerAudio(mulaw, timestampMs);
-      this.model.appendAudio(mulaw);
-      const onset = this.onsets?.callerFrame(mulawLevelDbfs(mulaw), mulaw.length / MULAW_BYTES_PER_MS, performance.now());
+      const dbfs = mulawLevelDbfs(mulaw);
+      // Silence may wait for the next batch only while no turn of the caller's is open or suspected.
+      const toSend = this.silence.frame(mulaw, dbfs, ms, !this.callerSpeaking && !this.unconfirmedBargeIn);
+      if (toSend) this.model.appendAudio(toSend);
+      const onset = this.onsets?.callerFrame(dbfs, ms, performance.now());
       // Nobody confirms a barge-in into the apology: the model is gone.
       if (onset && this.playback.isPlaying && !this.unconfirmedBargeIn && this.ending !== 'model-error') this.pauseForBargeIn();
     });
@@ -269,9 +277,16 @@ export class CallSession implements LineEvents {
   private fillStalledInput(): void {
     if (!this.callerSpeaking || performance.now() - this.lastMediaAt < MEDIA_STALL_MS) return;
     this.log.debug('no caller audio while speaking: sending silence', { ms: STALL_FILL_MS });
+    this.sendHeldSilence();
     this.model.appendAudio(mulawSilence(STALL_FILL_MS));
     this.gaps.filled(STALL_FILL_MS);
     this.lastMediaAt = performance.now();
+  }
+
+  /** The caller's silence held back for the next batch goes now: before other audio, or when a turn opens. */
+  private sendHeldSilence(): void {
+    const held = this.silence.flush();
+    if (held) this.model.appendAudio(held);
   }
 
   // ───────────────────────────── the model ─────────────────────────────
@@ -441,6 +456,7 @@ export class CallSession implements LineEvents {
     this.unconfirmedBargeIn = undefined;
     if (this.ending && AGENT_ENDINGS.has(this.ending)) this.stayOnTheLine();
     this.callerSpeaking = true;
+    this.sendHeldSilence();
     this.limits.callerStartedSpeaking();
     this.speech.callerStartedSpeaking();
     this.transcript.callerStartedSpeaking(itemId, Date.now());

@@ -116,7 +116,7 @@ describe('a call (policy on fake seams)', () => {
       model.becomeReady();
       expect(model.requests).toEqual([expect.stringContaining('Hello there!')]);
       expect(model.appendedMs).toBe(0);
-      line.say(20, 600);
+      line.talk(20, 600);
       expect(model.appendedMs).toBe(20);
     });
 
@@ -215,6 +215,49 @@ describe('a call (policy on fake seams)', () => {
     call.line.start({ to: '+15550009999' });
     call.model.becomeReady();
     expect(call.model.requests).toEqual([expect.stringContaining('Hello +15550009999, this is a reminder.')]);
+  });
+
+  describe("the caller's silence", () => {
+    const quiet = (line: ReturnType<typeof readyCall>['line'], fromMs: number, toMs: number) => {
+      for (let t = fromMs; t < toMs; t += 20) line.say(20, t);
+    };
+
+    it('goes to the model 100 ms at a time once the line has been quiet 200 ms; the caller\'s voice goes at once, after it', () => {
+      const { line, model } = readyCall();
+      quiet(line, 0, 400);
+      expect(model.appends).toEqual([...Array(10).fill(20), 100, 100]);
+      quiet(line, 400, 440); // held
+      line.talk(20, 440);
+      expect(model.appends.slice(12)).toEqual([60]);
+      expect(model.appendedMs).toBe(460);
+    });
+
+    it('goes frame by frame while the caller has the turn, and what was held goes when the turn opens', () => {
+      const { line, model } = readyCall();
+      quiet(line, 0, 260); // 3 frames held
+      model.on.callerStartedSpeaking('u1');
+      expect(model.appends.at(-1)).toBe(60);
+      quiet(line, 260, 1000);
+      expect(model.appends.slice(-37)).toEqual(Array(37).fill(20));
+      model.on.callerStoppedSpeaking();
+      quiet(line, 1000, 1100);
+      expect(model.appends.at(-1)).toBe(100);
+      expect(model.appendedMs).toBe(1100);
+    });
+
+    it('goes out before silence the call fills in for a gap in the stream', () => {
+      const { line, model } = readyCall();
+      quiet(line, 0, 260);
+      line.say(20, 500); // 240 ms missing before this frame, which is held in turn
+      expect(model.appends.slice(-2)).toEqual([60, 240]);
+      expect(model.appendedMs).toBe(500);
+    });
+
+    it('goes frame by frame with CALLER_SILENCE_BATCH_MS=20', () => {
+      const { line, model } = readyCall({ CALLER_SILENCE_BATCH_MS: '20' });
+      quiet(line, 0, 1000);
+      expect(model.appends).toEqual(Array(50).fill(20));
+    });
   });
 
   describe('a barge-in heard locally, before the model says so', () => {

@@ -153,6 +153,7 @@ function fakeResult(mode: ModeResult['mode'], msPerCallSecond: number, overrides
     cpu: { msPerCallSecond, wholeRunMsPerCallSecond: 2 * msPerCallSecond, coreFraction: 0.123, idleCoreFraction: 0.002 },
     rss: { idleMB: 60, steadyMB: 70, perCallKB: 1024 },
     callerToModel: s,
+    callerToModelSpeech: s,
     modelToCaller: s,
     clearAfterSpeechStarted: s,
     clearAfterCallerSpoke: s,
@@ -218,7 +219,7 @@ describe('the table', () => {
       '1 calls failed to connect',
       '2 calls were hung up by the bridge before the caller',
       'no quiet steady part: the window includes the scripted part of the calls (make --seconds longer)',
-      '2 appends that were not one 20 ms frame (1000 ms): silence the bridge filled in',
+      '2 appends that were not whole 20 ms frames (1000 ms): silence the bridge filled in',
       'errors from the model: response_cancel_not_active ×2',
       'the bridge exited with 1',
       'bridge warn: model error (×3)',
@@ -250,6 +251,9 @@ describe('a tiny run, end to end', () => {
     // Every frame in the window, each way: latencies are real durations, never negative.
     expect(r!.callerToModel.n).toBeGreaterThan(50);
     expect(r!.callerToModel.min).toBeGreaterThanOrEqual(0);
+    // Each caller's phrase (3.5 s): its frames are matched even when the silence before it came in one append.
+    expect(r!.callerToModelSpeech.n).toBeGreaterThan(300);
+    expect(r!.callerToModelSpeech.min).toBeGreaterThanOrEqual(0);
     expect(r!.modelToCaller.n).toBeGreaterThan(10);
     expect(r!.modelToCaller.min).toBeGreaterThanOrEqual(0);
     expect(r!.clearAfterCallerSpoke.n).toBe(2);

@@ -90,6 +90,8 @@ export class FakeConversation implements Conversation {
   readonly toolResults: Array<{ callId: string; output: string }> = [];
   readonly notes: string[] = [];
   readonly seeds: SeedTurn[][] = [];
+  /** The length of every append, in ms, in order. */
+  readonly appends: number[] = [];
   appendedMs = 0;
   pendingMs = 0;
   closed = 0;
@@ -103,8 +105,10 @@ export class FakeConversation implements Conversation {
   }
 
   appendAudio(mulaw: Buffer): void {
-    if (this.ready) this.appendedMs += mulaw.length / MULAW_BYTES_PER_MS;
-    else this.pendingMs += mulaw.length / MULAW_BYTES_PER_MS;
+    const ms = mulaw.length / MULAW_BYTES_PER_MS;
+    this.appends.push(ms);
+    if (this.ready) this.appendedMs += ms;
+    else this.pendingMs += ms;
   }
 
   discardPendingAudio(): number {
