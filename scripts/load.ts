@@ -9,7 +9,7 @@ import os from 'node:os';
 import { parseArgs, USAGE, type LoadOptions, type Mode } from './load/args';
 import { runMode, type ModeResult } from './load/run';
 import { snapshot, workingTree } from './load/source';
-import { formatTable, withRatios, type Machine } from './load/table';
+import { formatRounds, formatTable, withRatios, type Machine } from './load/table';
 
 export interface LoadReport {
   machine: Machine;
@@ -71,11 +71,19 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (options.seconds < 8) process.stderr.write(`note: a call's scripted part takes about 6 s; with --seconds ${options.seconds} there is little or no steady part\n`);
   const command = argv.join(' ');
-  const report = await runLoad(options, command, (line) => process.stderr.write(`${line}\n`));
-  const failed = report.failures.map((f) => `\n${f.mode}: NOT MEASURED: ${f.error}`).join('');
-  process.stdout.write(`${formatTable(report.results, report.machine, command, report.code)}${failed}\n`);
-  if (options.json) writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
-  return report.failures.length > 0 ? 1 : 0;
+  const reports: LoadReport[] = [];
+  // Rounds take turns with the baseline, so a machine that speeds up or slows down meets every bridge alike.
+  for (let round = 1; round <= options.rounds; round++) {
+    const log = (line: string) => process.stderr.write(`${options.rounds > 1 ? `round ${round}: ` : ''}${line}\n`);
+    const report = await runLoad(options, command, log);
+    reports.push(report);
+    const failed = report.failures.map((f) => `\n${f.mode}: NOT MEASURED: ${f.error}`).join('');
+    const heading = options.rounds > 1 ? `round ${round} of ${options.rounds}\n` : '';
+    process.stdout.write(`${heading}${formatTable(report.results, report.machine, command, report.code)}${failed}\n\n`);
+  }
+  if (options.rounds > 1) process.stdout.write(`${formatRounds(reports.map((r) => r.results))}\n`);
+  if (options.json) writeFileSync(options.json, `${JSON.stringify(options.rounds > 1 ? { rounds: reports } : reports[0], null, 2)}\n`);
+  return reports.some((r) => r.failures.length > 0) ? 1 : 0;
 }
 
 if (require.main === module) {

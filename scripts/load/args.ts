@@ -26,6 +26,8 @@ export interface LoadOptions {
   instances: number;
   /** Extra node options for the bridges' processes, e.g. --cpu-prof (not allowed in NODE_OPTIONS). */
   nodeArgs: string[];
+  /** How many times the whole sequence of modes runs: each round's ratios are against that round's baseline. */
+  rounds: number;
   help: boolean;
 }
 
@@ -53,12 +55,15 @@ OpenAI Realtime API) and prints what the bridge costs: CPU, memory, added latenc
   --env KEY=VALUE    extra setting for the server under test (repeatable), e.g. --env LOCAL_BARGE_IN=false
   --node-arg FLAG    extra node option for every bridge process (repeatable), e.g. --node-arg=--cpu-prof
                      --node-arg=--cpu-prof-dir=/tmp/prof (profiles are written when the bridge stops)
+  --rounds N         run the baseline and the modes N times in turn (default 1): a table per round, then each
+                     mode's CPU ratios to its own round's baseline, and their median
   --help             this text
 `;
 
 const MAX_CALLS = 2000;
 const MAX_SECONDS = 3000;
 const MAX_INSTANCES = 8;
+const MAX_ROUNDS = 20;
 
 export function parseArgs(argv: readonly string[]): LoadOptions {
   const options: LoadOptions = {
@@ -72,6 +77,7 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
     env: {},
     instances: 1,
     nodeArgs: [],
+    rounds: 1,
     help: false,
   };
   let modeArg = 'all';
@@ -93,6 +99,9 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
         break;
       case '--instances':
         options.instances = integer(flag, value(), 1, MAX_INSTANCES);
+        break;
+      case '--rounds':
+        options.rounds = integer(flag, value(), 1, MAX_ROUNDS);
         break;
       case '--concurrency':
         options.concurrency = integer(flag, value(), 1, MAX_CALLS);

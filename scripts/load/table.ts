@@ -34,6 +34,18 @@ export function withRatios(results: ModeResult[]): ModeResult[] {
   return results;
 }
 
+/** Each mode's CPU ratio to its own round's baseline, round by round, and their median. */
+export function formatRounds(rounds: ModeResult[][]): string {
+  const modes = [...new Set(rounds.flatMap((results) => results.map((r) => r.mode)))].filter((m) => m !== 'baseline');
+  const lines = modes.map((mode) => {
+    const ratios = rounds.map((results) => results.find((r) => r.mode === mode)?.cpu.ratioToBaseline);
+    const known = ratios.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+    const median = known.length === 0 ? undefined : known.length % 2 ? known[(known.length - 1) / 2] : (known[known.length / 2 - 1]! + known[known.length / 2]!) / 2;
+    return `${mode}: ${ratios.map((x) => (x === undefined ? '–' : `${num(x, 2)}×`)).join(', ')}; median ${median === undefined ? '–' : `${num(median, 2)}×`}`;
+  });
+  return [`server CPU per call-second × its round's baseline, ${rounds.length} rounds:`, ...lines].join('\n');
+}
+
 /** Problems worth a line under the table, per mode. */
 export function problems(r: ModeResult): string[] {
   const c = r.calls;

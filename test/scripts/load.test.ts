@@ -8,7 +8,7 @@ import { base64Bytes, heardBefore, inboundLatencies, minimumLag, outboundLatenci
 import { parseProcStat, parseVmRssBytes } from '../../scripts/load/proc';
 import type { ModeResult } from '../../scripts/load/run';
 import { median, percentile, summarize } from '../../scripts/load/stats';
-import { formatTable, num, problems, withRatios, type Machine } from '../../scripts/load/table';
+import { formatRounds, formatTable, num, problems, withRatios, type Machine } from '../../scripts/load/table';
 
 describe('percentiles', () => {
   it('interpolates between the closest ranks', () => {
@@ -66,6 +66,7 @@ describe('arguments', () => {
       env: {},
       instances: 1,
       nodeArgs: [],
+      rounds: 1,
       help: false,
     });
   });
@@ -75,6 +76,7 @@ describe('arguments', () => {
     expect(o).toMatchObject({ calls: 200, seconds: 60, modes: ['baseline', 'hybrid'], concurrency: 4, json: 'out.json', server: 'dist', env: { LOCAL_BARGE_IN: 'false' } });
     expect(parseArgs(['--ref', 'HEAD~1']).ref).toBe('HEAD~1');
     expect(parseArgs(['--instances', '2']).instances).toBe(2);
+    expect(parseArgs(['--rounds', '3']).rounds).toBe(3);
     expect(parseArgs(['--node-arg', '--cpu-prof', '--node-arg=--cpu-prof-dir=/tmp/p']).nodeArgs).toEqual(['--cpu-prof', '--cpu-prof-dir=/tmp/p']);
   });
 
@@ -199,6 +201,16 @@ describe('the table', () => {
     // Right-aligned columns: every row of the table ends in the same column.
     const table = lines.slice(4, 4 + 18);
     expect(new Set(table.map((l) => l.length)).size).toBe(1);
+  });
+
+  it('sums up rounds: each mode against its own round\'s baseline, and the median', () => {
+    const round = (base: number, pcm16: number, hybrid?: number) =>
+      withRatios([fakeResult('baseline', base), fakeResult('pcm16', pcm16), ...(hybrid === undefined ? [] : [fakeResult('hybrid', hybrid)])]);
+    expect(formatRounds([round(2, 2.2, 1.8), round(3, 2.7, 3), round(2, 2.4)]).split('\n')).toEqual([
+      "server CPU per call-second × its round's baseline, 3 rounds:",
+      'pcm16: 1.10×, 0.90×, 1.20×; median 1.10×',
+      'hybrid: 0.90×, 1.00×, –; median 0.95×',
+    ]);
   });
 
   it('names a bridge that ran as several instances', () => {
