@@ -1,4 +1,4 @@
-/** The part of a websocket (ws 7 or 8) that a heartbeat needs. */
+/** The part of a websocket that a heartbeat needs. */
 export interface PingableSocket {
   ping(): void;
   on(event: 'pong', listener: () => void): unknown;

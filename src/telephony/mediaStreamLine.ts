@@ -11,7 +11,7 @@ export interface MediaStreamSocket extends PingableSocket {
   send(data: string): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
-  on(event: 'message', listener: (data: unknown) => void): unknown;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
   on(event: 'close', listener: () => void): unknown;
   on(event: 'pong', listener: () => void): unknown;
 }
@@ -74,8 +74,8 @@ export abstract class MediaStreamLine implements Line {
       clearTimeout(startTimer);
       stopKeepAlive();
     };
-    // express-ws bundles ws@7, which hands text frames over as strings and binary frames as Buffers.
-    ws.on('message', (data) => this.onFrame(data));
+    // ws hands every frame over as a Buffer and says whether it was binary; Twilio's are JSON text.
+    ws.on('message', (data, isBinary) => this.onFrame(isBinary ? data : data.toString()));
     ws.on('close', () => this.finish());
   }
 

@@ -22,7 +22,8 @@ class FakeSocket extends EventEmitter {
     queueMicrotask(() => this.emit('pong'));
   }
   frame(message: object | string): void {
-    this.emit('message', typeof message === 'string' ? message : JSON.stringify(message));
+    // As ws hands a text frame over.
+    this.emit('message', Buffer.from(typeof message === 'string' ? message : JSON.stringify(message)), false);
   }
 }
 

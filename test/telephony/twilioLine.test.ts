@@ -25,7 +25,8 @@ class FakeSocket extends EventEmitter {
     if (this.answersPings) queueMicrotask(() => this.emit('pong'));
   }
   frame(message: object | string): void {
-    this.emit('message', typeof message === 'string' ? message : JSON.stringify(message));
+    // As ws hands a text frame over.
+    this.emit('message', Buffer.from(typeof message === 'string' ? message : JSON.stringify(message)), false);
   }
 }
 
@@ -154,7 +155,7 @@ describe('TwilioLine', () => {
     big.socket.frame('x'.repeat(70_000));
     expect(big.socket.closed?.code).toBe(1009);
     const binary = line();
-    binary.socket.emit('message', Buffer.from([1, 2, 3]));
+    binary.socket.emit('message', Buffer.from([1, 2, 3]), true);
     expect(binary.socket.closed).toEqual({ code: 1008, reason: 'binary frame (Twilio sends JSON text frames only)' });
     const early = line();
     early.socket.frame(mark('x'));
