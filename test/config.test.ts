@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       reasoning: { effort: 'low' },
       persona: { voice: 'marin', greeting: expect.stringMatching(/\w/) },
       audioMode: 'pcm16',
+      silenceBatchMs: 100,
       vad: { type: 'server_vad', threshold: 0.5, prefixPaddingMs: 300, silenceMs: 500 },
       transcription: { model: 'gpt-realtime-whisper', language: undefined, delay: undefined },
       log: { level: 'info', format: 'pretty' },
@@ -74,12 +75,13 @@ describe('loadConfig', () => {
   });
 
   it('names each invalid setting and what it expects', () => {
-    const problems = problemsOf({ ...minimal, PORT: 'eighty', AUDIO_MODE: 'mp3', VAD_THRESHOLD: '2', PUBLIC_URL: 'http://x.test' });
+    const problems = problemsOf({ ...minimal, PORT: 'eighty', AUDIO_MODE: 'mp3', VAD_THRESHOLD: '2', PUBLIC_URL: 'http://x.test', CALLER_SILENCE_BATCH_MS: '10' });
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^PORT must be a number/),
         expect.stringMatching(/^AUDIO_MODE must be one of: pcm16, hybrid, passthrough/),
         expect.stringMatching(/^VAD_THRESHOLD must be at most 1/),
+        expect.stringMatching(/^CALLER_SILENCE_BATCH_MS must be at least 20/),
         expect.stringMatching(/^PUBLIC_URL must be an https:\/\/ URL/),
       ]),
     );

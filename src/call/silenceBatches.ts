@@ -9,10 +9,10 @@ const QUIET_BEFORE_HOLDING_MS = 200;
 
 /**
  * While nobody is talking, the caller's silence goes to the model a batch at a time instead of one append per
- * 20 ms frame. Every append is a socket write to the model, and those writes are most of what a quiet call
- * costs (docs/load.md). The model still hears every sample, in order; silence reaches it less than one batch
- * later. Speech is never held: the first frame above the noise floor goes out at once with what was held
- * before it, and the call says when holding would delay the model (while a caller's turn is open). Pure:
+ * 20 ms frame. Every append is a socket write to the model, and four in five fewer of them took a third off
+ * what a quiet call costs (docs/load.md). The model still hears every sample, in order; silence reaches it less
+ * than one batch later. Speech is never held: the first frame that is not silence goes out at once with what
+ * was held before it, and the call says when holding would delay the model (while a caller's turn is open). Pure:
  * frames and levels in, what to send out.
  */
 export class SilenceBatcher {
