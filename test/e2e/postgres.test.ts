@@ -3,37 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CallDetail, CallSummary } from '../../src/store';
-import WebSocket from 'ws';
 import { ACCOUNT_SID, ADMIN_TOKEN, AGENT_NUMBER, AUTH_TOKEN, PUBLIC_URL, TestAgent } from '../support/agent';
 import { loadFixture } from '../support/fixtures';
 import { createTestSchema, type TestSchema } from '../support/postgres';
-import { signTwilioRequest, SimulatedCall } from '../support/twilioSimulator';
-
-/** The call's stream again, with its own token and a valid signature, as a replay would; resolves with the close code. */
-async function replayStream(agent: TestAgent, call: SimulatedCall): Promise<number> {
-  const ws = new WebSocket(`${agent.url.replace('http', 'ws')}/media-stream`, {
-    headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `wss://${new URL(PUBLIC_URL).host}/media-stream`, {}) },
-  });
-  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  await new Promise((resolve) => ws.on('open', resolve));
-  const streamSid = `MZ${call.callSid.slice(2)}`;
-  ws.send(
-    JSON.stringify({
-      event: 'start',
-      sequenceNumber: '1',
-      streamSid,
-      start: {
-        accountSid: ACCOUNT_SID,
-        streamSid,
-        callSid: call.callSid,
-        tracks: ['inbound'],
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-        customParameters: call.customParameters,
-      },
-    }),
-  );
-  return closed;
-}
+import { SimulatedCall } from '../support/twilioSimulator';
 
 /** Two instances of the server on one PostgreSQL schema and one recordings folder, as behind a load balancer. */
 describe('several instances on PostgreSQL', () => {
@@ -105,7 +78,8 @@ describe('several instances on PostgreSQL', () => {
     expect(afterStream).toContain('+15557654321</Dial>');
 
     // The token is spent on both.
-    for (const agent of [first, second]) expect(await replayStream(agent, call)).toBe(1008);
+    // The call's stream again, with its own token and a valid signature, as a replay would.
+    for (const agent of [first, second]) expect(await agent.rawStream(call.callSid, call.customParameters)).toBe(1008);
     const record = await api<CallDetail>(first, `/api/calls/${call.callSid}`);
     expect(record.body).toMatchObject({ endReason: 'transferred' });
   });

@@ -1,10 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import WebSocket from 'ws';
 import { mulawToPcm16 } from '../../src/audio';
-import { ACCOUNT_SID, AUTH_TOKEN, TestAgent } from '../support/agent';
+import { TestAgent } from '../support/agent';
 import { loadFixture } from '../support/fixtures';
 import { dominantFrequency } from '../support/signal';
-import { signTwilioRequest } from '../support/twilioSimulator';
 
 const APOLOGY_MS = loadFixture('../../assets/apology.ulaw').length / 8;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -12,33 +10,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A signed webhook POST, as Twilio makes it; returns the status and TwiML. */
 async function webhook(agent: TestAgent, callSid: string, signed = true): Promise<{ status: number; body: string }> {
   return agent.postAsTwilio('/incoming-call', { CallSid: callSid, From: '+15550001111', To: '+15550002222', Direction: 'inbound' }, signed);
-}
-
-/** Opens a signed media stream by hand and sends `start` for `callSid` with `token`; resolves with the close code. */
-async function rawStream(agent: TestAgent, callSid: string, token: string | undefined): Promise<number> {
-  const ws = new WebSocket(`${agent.url.replace('http', 'ws')}/media-stream`, {
-    headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, 'wss://agent.example.test/media-stream', {}) },
-  });
-  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  await new Promise((resolve) => ws.on('open', resolve));
-  const streamSid = `MZ${callSid.slice(2)}`;
-  ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
-  ws.send(
-    JSON.stringify({
-      event: 'start',
-      sequenceNumber: '1',
-      streamSid,
-      start: {
-        accountSid: ACCOUNT_SID,
-        streamSid,
-        callSid,
-        tracks: ['inbound'],
-        mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
-        customParameters: token === undefined ? {} : { token },
-      },
-    }),
-  );
-  return closed;
 }
 
 function tokenOf(twiml: string): string {
@@ -71,16 +42,16 @@ describe('only Twilio gets in', () => {
   it('bridges a stream only with its own unused token', async () => {
     const callSid = 'CA00000000000000000000000000000003';
     const token = tokenOf((await webhook(agent, callSid)).body);
-    expect(await rawStream(agent, callSid, undefined)).toBe(1008);
-    expect(await rawStream(agent, callSid, 'wrong-token')).toBe(1008);
-    expect(await rawStream(agent, 'CA00000000000000000000000000000004', token)).toBe(1008);
+    expect(await agent.rawStream(callSid, {})).toBe(1008);
+    expect(await agent.rawStream(callSid, { token: 'wrong-token' })).toBe(1008);
+    expect(await agent.rawStream('CA00000000000000000000000000000004', { token })).toBe(1008);
     expect(agent.fake.upgrades).toHaveLength(0);
 
     const call = await agent.dial();
     await call.waitForPlayedMs(200);
     expect(agent.fake.sessions).toHaveLength(1);
     // The token the simulator used is spent: replaying it is refused.
-    expect(await rawStream(agent, call.callSid, call.customParameters.token)).toBe(1008);
+    expect(await agent.rawStream(call.callSid, { token: call.customParameters.token })).toBe(1008);
     expect(agent.fake.sessions).toHaveLength(1);
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { startAfterCall, type AfterCallDeps } from '../../src/afterCall';
 import { storeRecorder } from '../../src/call/storeRecorder';
 import { loadConfig, type Config } from '../../src/config';
@@ -131,6 +132,36 @@ export class TestAgent {
       body: new URLSearchParams(body).toString(),
     });
     return { status: response.status, body: await response.text() };
+  }
+
+  /**
+   * Opens a signed media stream by hand and sends `start` for `callSid` with `customParameters` (where Twilio
+   * brings the stream token), as a replay or a forger would; resolves with the code the server closes it with.
+   */
+  async rawStream(callSid: string, customParameters: Record<string, string>): Promise<number> {
+    const ws = new WebSocket(`${this.url.replace('http', 'ws')}/media-stream`, {
+      headers: { 'x-twilio-signature': signTwilioRequest(AUTH_TOKEN, `wss://${new URL(PUBLIC_URL).host}/media-stream`, {}) },
+    });
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => ws.on('open', resolve));
+    const streamSid = `MZ${callSid.slice(2)}`;
+    ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+    ws.send(
+      JSON.stringify({
+        event: 'start',
+        sequenceNumber: '1',
+        streamSid,
+        start: {
+          accountSid: ACCOUNT_SID,
+          streamSid,
+          callSid,
+          tracks: ['inbound'],
+          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+          customParameters,
+        },
+      }),
+    );
+    return closed;
   }
 
   async stop(): Promise<void> {
