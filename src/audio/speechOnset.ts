@@ -1,5 +1,4 @@
 import { SILENCE_DBFS } from './level';
-import { NoiseFloor } from './noiseFloor';
 
 /**
  * Notices the caller starting to talk over the agent, from the caller's audio alone and a few hundred ms
@@ -9,7 +8,8 @@ import { NoiseFloor } from './noiseFloor';
  * tell it apart. So a frame counts as the caller only when it is louder than both the line's noise floor
  * (plus a margin) and the loudest agent audio played in the last half second minus the echo margin: an
  * echo is always that much quieter than what was played (a double-talk gate referenced to the far end).
- * A short run of such frames is an onset. Pure: levels in, decisions out; the caller measures the levels.
+ * A short run of such frames is an onset. Pure: levels in, decisions out; the caller measures the levels and
+ * keeps the line's noise floor (`NoiseFloor`).
  */
 export interface SpeechOnsetSettings {
   /** How far above the noise floor a frame must be. */
@@ -33,7 +33,6 @@ export const DEFAULT_ONSET_SETTINGS: SpeechOnsetSettings = {
 };
 
 export class SpeechOnsetDetector {
-  private readonly noiseFloor = new NoiseFloor();
   private readonly played: Array<{ at: number; dbfs: number }> = [];
   private runMs = 0;
 
@@ -44,12 +43,14 @@ export class SpeechOnsetDetector {
     this.played.push({ at, dbfs });
   }
 
-  /** One caller frame of `ms`, received at `at`. True when it completes an onset (once per run). */
-  callerFrame(dbfs: number, ms: number, at: number): boolean {
+  /**
+   * One caller frame of `ms` at `dbfs`, received at `at`, on a line whose noise floor was `floorDbfs` before it.
+   * True when it completes an onset (once per run).
+   */
+  callerFrame(dbfs: number, floorDbfs: number, ms: number, at: number): boolean {
     const { aboveNoiseDb, echoMarginDb, onsetMs, minSpeechDbfs } = this.settings;
     const echoCeiling = this.loudestPlayedSince(at - this.settings.echoWindowMs) - echoMarginDb;
-    const speech = dbfs >= minSpeechDbfs && dbfs >= this.noiseFloor.level + aboveNoiseDb && dbfs > echoCeiling;
-    this.noiseFloor.update(dbfs);
+    const speech = dbfs >= minSpeechDbfs && dbfs >= floorDbfs + aboveNoiseDb && dbfs > echoCeiling;
     if (!speech) {
       this.runMs = 0;
       return false;

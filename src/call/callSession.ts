@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { mulawLevelDbfs, mulawSilence, SpeechOnsetDetector } from '../audio';
+import { mulawLevelDbfs, mulawSilence, NoiseFloor, SpeechOnsetDetector } from '../audio';
 import type { Config, Persona } from '../config';
 import { personalLevel, type Logger } from '../log';
 import {
@@ -84,6 +84,8 @@ export class CallSession implements LineEvents {
   private readonly speech = new SpeechQueue((instructions) => this.model.respond(instructions));
   private readonly gaps = new InputGapFiller();
   private readonly silence: SilenceBatcher;
+  /** The caller's line noise, which both the silence batches and the local barge-in detector measure against. */
+  private readonly lineFloor = new NoiseFloor();
   private readonly limits: CallLimits;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Opened when the line has admitted the stream. */
@@ -204,10 +206,12 @@ export class CallSession implements LineEvents {
       }
       this.recorder?.callerAudio(mulaw, timestampMs);
       const dbfs = mulawLevelDbfs(mulaw);
+      const floorDbfs = this.lineFloor.level;
+      this.lineFloor.update(dbfs);
       // Silence may wait for the next batch only while no turn of the caller's is open or suspected.
-      const toSend = this.silence.frame(mulaw, dbfs, ms, !this.callerSpeaking && !this.unconfirmedBargeIn);
+      const toSend = this.silence.frame(mulaw, dbfs, floorDbfs, ms, !this.callerSpeaking && !this.unconfirmedBargeIn);
       if (toSend) this.model.appendAudio(toSend);
-      const onset = this.onsets?.callerFrame(dbfs, ms, performance.now());
+      const onset = this.onsets?.callerFrame(dbfs, floorDbfs, ms, performance.now());
       // Nobody confirms a barge-in into the apology: the model is gone.
       if (onset && this.playback.isPlaying && !this.unconfirmedBargeIn && this.ending !== 'model-error') this.pauseForBargeIn();
     });

@@ -1,5 +1,3 @@
-import { NoiseFloor } from '../audio';
-
 /** A frame this close to the line's noise floor is silence; anything louder is sent at once. */
 const QUIET_ABOVE_FLOOR_DB = 6;
 /** Louder than this is never silence, however noisy the line. */
@@ -19,18 +17,17 @@ export class SilenceBatcher {
   private held: Buffer[] = [];
   private heldMs = 0;
   private quietMs = 0;
-  private readonly floor = new NoiseFloor();
 
   /** `batchMs` of silence per append; one frame's length or less sends every frame as it comes. */
   constructor(private readonly batchMs: number) {}
 
   /**
-   * One caller frame of `ms` at `dbfs`; `mayHold` is false while silence must not wait. Returns what to send
-   * to the model now (what was held, then this frame), or nothing while this frame is held.
+   * One caller frame of `ms` at `dbfs`, on a line whose noise floor was `floorDbfs` before it; `mayHold` is false
+   * while silence must not wait. Returns what to send to the model now (what was held, then this frame), or
+   * nothing while this frame is held.
    */
-  frame(mulaw: Buffer, dbfs: number, ms: number, mayHold: boolean): Buffer | undefined {
-    const quiet = dbfs <= MAX_QUIET_DBFS && dbfs <= this.floor.level + QUIET_ABOVE_FLOOR_DB;
-    this.floor.update(dbfs);
+  frame(mulaw: Buffer, dbfs: number, floorDbfs: number, ms: number, mayHold: boolean): Buffer | undefined {
+    const quiet = dbfs <= MAX_QUIET_DBFS && dbfs <= floorDbfs + QUIET_ABOVE_FLOOR_DB;
     const quietBefore = this.quietMs;
     this.quietMs = quiet ? this.quietMs + ms : 0;
     this.held.push(mulaw);

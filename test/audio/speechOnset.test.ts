@@ -1,4 +1,4 @@
-import { levelDbfs, mulawToPcm16, SpeechOnsetDetector } from '../../src/audio';
+import { levelDbfs, mulawToPcm16, NoiseFloor, SpeechOnsetDetector } from '../../src/audio';
 import { loadFixture } from '../support/fixtures';
 
 /**
@@ -10,11 +10,25 @@ const FRAME = 160;
 const FRAME_MS = 20;
 const CALLER_STARTS_AT_MS = 2500;
 
+/** A detector on a line whose noise floor is kept as the call keeps it. */
+function detectorOnLine() {
+  const detector = new SpeechOnsetDetector();
+  const floor = new NoiseFloor();
+  return {
+    agentPlayed: (dbfs: number, at: number) => detector.agentPlayed(dbfs, at),
+    callerFrame(dbfs: number, ms: number, at: number): boolean {
+      const onset = detector.callerFrame(dbfs, floor.level, ms, at);
+      floor.update(dbfs);
+      return onset;
+    },
+  };
+}
+
 /** Plays the agent recording and feeds the line recording frame by frame; returns when onsets fired (ms). */
 function run(lineFixture: string): number[] {
   const agent = loadFixture('agent.ulaw');
   const line = loadFixture(lineFixture);
-  const detector = new SpeechOnsetDetector();
+  const detector = detectorOnLine();
   const onsets: number[] = [];
   for (let i = 0; (i + 1) * FRAME <= line.length; i++) {
     const at = i * FRAME_MS;
@@ -43,7 +57,7 @@ describe('SpeechOnsetDetector', () => {
   });
 
   it('ignores steady line noise and needs a run of loud frames', () => {
-    const detector = new SpeechOnsetDetector();
+    const detector = detectorOnLine();
     const onsets = [];
     for (let t = 0; t < 5000; t += 20) if (detector.callerFrame(-50 + (t % 60 === 0 ? 3 : 0), 20, t)) onsets.push(t);
     expect(onsets).toEqual([]);
