@@ -10,6 +10,7 @@ import type {
   ResponseDoneEvent,
 } from 'openai/resources/realtime/realtime';
 import { mulaw } from 'alawmulaw';
+import { createHook } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import {
@@ -761,7 +762,28 @@ async function failedConnect(server: FakeRealtimeServer): Promise<{ code: number
   return { code, errors: c.errors };
 }
 
-const timeoutCount = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+/**
+ * Counts the timers created from now on that are still pending, jest's own left out. Counting every timer in the
+ * process instead counted those that other tests and jest's reporter left behind, which come and go on their
+ * own schedule.
+ */
+function watchTimeouts(): { pending: () => Promise<number>; stop: () => void } {
+  const pending = new Set<number>();
+  const hook = createHook({
+    init: (id, type) => {
+      if (type === 'Timeout' && !/[\\/]node_modules[\\/]@jest[\\/]/.test(new Error().stack ?? '')) pending.add(id);
+    },
+    destroy: (id) => void pending.delete(id),
+  }).enable();
+  return {
+    // Node reports a timer's end (cleared or fired) to the hook after the current tick.
+    pending: async () => {
+      await new Promise(setImmediate);
+      return pending.size;
+    },
+    stop: () => void hook.disable(),
+  };
+}
 
 describe('FakeRealtimeServer: fault modes', () => {
   test('refuse: HTTP errors on the upgrade with OpenAI-style bodies (401 bad key, 429, 500), chosen per connection', async () => {
@@ -965,7 +987,7 @@ describe('FakeRealtimeServer: fault modes', () => {
   });
 
   test('fault timers are cleared when the session closes (client close, server close): no open handles', async () => {
-    const baseline = timeoutCount();
+    const timeouts = watchTimeouts();
     const server = await startServer({
       faults: () => ({
         dropAfterMs: 60_000,
@@ -975,16 +997,19 @@ describe('FakeRealtimeServer: fault modes', () => {
     });
     const a = await connected(server);
     const b = await connected(server);
-    expect(timeoutCount()).toBeGreaterThanOrEqual(baseline + 6);
+    expect(await timeouts.pending()).toBeGreaterThanOrEqual(6);
 
     a.c.rt.close();
     await a.s.closed;
-    expect(timeoutCount()).toBeLessThanOrEqual(baseline + 3 + 1); // b's three (+ slack for ws internals)
+    await a.c.socketClosed;
+    expect(await timeouts.pending()).toBeLessThanOrEqual(3 + 1); // b's three, and the fake's HTTP server's connection check
 
     await server.close();
     await b.s.closed;
+    await b.c.socketClosed;
     await sleep(10);
-    expect(timeoutCount()).toBeLessThanOrEqual(baseline);
+    expect(await timeouts.pending()).toBe(0);
+    timeouts.stop();
   });
 });
 
@@ -1031,6 +1056,7 @@ describe('FakeRealtimeServer: long runs', () => {
 
     a.c.rt.close();
     await a.s.closed;
+    await a.c.socketClosed;
     expect(a.s.isOpen).toBe(false);
     expect(server.sessionsClosed).toBe(1);
     expect(server.pruneClosedSessions()).toBe(1);
