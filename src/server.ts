@@ -10,7 +10,7 @@ import { errorHandler } from './httpErrors';
 import { personalLevel, type Logger } from './log';
 import { AgentMetrics, metricsRoute, ReadinessProbe } from './metrics';
 import { PLACED_CALL_DIRECTION, type Outbound } from './outbound';
-import { EarlyConversations, OpenAIConversation, openRealtime, phoneSession, type RealtimeSocketOptions } from './realtime';
+import { EarlyConversations, OpenAIConversation, phoneSession, realtimeOpener, type RealtimeSocketOptions } from './realtime';
 import {
   connectStreamTwiml,
   dialTwiml,
@@ -259,10 +259,11 @@ export function createServer({ config, log, realtimeSocketOptions, record, revie
     return session;
   };
 
+  const openRealtime = realtimeOpener(config.openai, realtimeSocketOptions);
   function newConversation(persona: Persona): OpenAIConversation {
     const { limits } = config;
     return new OpenAIConversation({
-      open: () => openRealtime(config.openai, realtimeSocketOptions),
+      open: openRealtime,
       session: () => phoneSession({ ...config, persona }, sessionTools),
       audioMode: config.audioMode,
       readyTimeoutMs: limits.modelReadyTimeoutMs,

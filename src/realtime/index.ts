@@ -1,4 +1,4 @@
-export { openRealtime, type OpenAIRealtimeWS, type RealtimeSocketOptions } from './connect';
+export { realtimeOpener, type OpenAIRealtimeWS, type RealtimeSocketOptions } from './connect';
 export { phoneSession, greetingInstructions, reseedItems, type SessionSettings } from './sessionConfig';
 export type {
   Conversation,
