@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs, USAGE, type LoadOptions, type Mode } from './load/args';
 import { runMode, type ModeResult } from './load/run';
-import { snapshot, workingTree } from './load/source';
+import { build, snapshot, workingTree } from './load/source';
 import { formatRounds, formatTable, withRatios, type Machine } from './load/table';
 
 export interface LoadReport {
@@ -41,6 +41,10 @@ export async function runLoad(options: LoadOptions, command: string, log: (line:
   const results: ModeResult[] = [];
   const failures: LoadReport['failures'] = [];
   try {
+    if (options.server === 'dist' && options.modes.some((m) => m !== 'baseline')) {
+      log(`building the server (${source.code})`);
+      build(source.root);
+    }
     for (const mode of options.modes) {
       try {
         results.push(await runMode(mode, options, source.root, log));

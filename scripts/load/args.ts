@@ -13,7 +13,7 @@ export interface LoadOptions {
   concurrency: number;
   /** Where to write the results as JSON. */
   json: string | undefined;
-  /** How the server runs: from source through tsx, or the build in dist/ (`npm run build` first). */
+  /** How the server runs: built into dist/ first and run as `npm start` runs it, or from source through tsx. */
   server: 'tsx' | 'dist';
   /** Run the server from this commit, unpacked on its own, instead of the working tree. */
   ref: string | undefined;
@@ -45,7 +45,8 @@ OpenAI Realtime API) and prints what the bridge costs: CPU, memory, added latenc
   --concurrency N    calls dialled at once while ramping up (default 1: one after another, which pairs every
                      call with its model session exactly; above 1 they are paired by when the caller spoke)
   --json FILE        also write the results as JSON
-  --server tsx|dist  run the server from source with tsx (default) or dist/main.js (npm run build first)
+  --server dist|tsx  build the server and run dist/main.js, as npm start does (default), or run its source
+                     through tsx (a development server: more memory and CPU per call)
   --ref REF          run the server from commit REF (e.g. HEAD), unpacked into a temporary folder, instead of
                      the working tree: edits in progress cannot change or break the run
   --instances N      run N instances of the server (default 1), sharing one PostgreSQL (a throwaway schema in
@@ -72,7 +73,7 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
     modes: [],
     concurrency: 1,
     json: undefined,
-    server: 'tsx',
+    server: 'dist',
     ref: undefined,
     env: {},
     instances: 1,
@@ -117,7 +118,7 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
         break;
       case '--server': {
         const v = value();
-        if (v !== 'tsx' && v !== 'dist') throw new Error(`--server must be tsx or dist, got ${v}`);
+        if (v !== 'tsx' && v !== 'dist') throw new Error(`--server must be dist or tsx, got ${v}`);
         options.server = v;
         break;
       }
@@ -144,7 +145,6 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
     }
   }
   options.modes = modesFrom(modeArg, baseline);
-  if (options.ref !== undefined && options.server === 'dist') throw new Error('--ref runs the server from source: it does not go with --server dist');
   return options;
 }
 

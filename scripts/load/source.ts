@@ -49,3 +49,13 @@ export function snapshot(ref: string): ServerSource {
   }
   return { root, code: `${commit}${ref === commit ? '' : ` (${ref})`}, unpacked on its own`, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
+
+/** Builds the server in `root` as `npm start` does (dist/ from src/), so what is measured is what runs. */
+export function build(root: string): void {
+  try {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    const { stdout, stderr } = err as { stdout?: Buffer; stderr?: Buffer };
+    throw new Error(`the server did not build: ${`${stdout ?? ''}${stderr ?? ''}`.trim() || (err as Error).message}`);
+  }
+}
