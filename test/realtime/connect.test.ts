@@ -45,17 +45,20 @@ describe('realtimeOpener', () => {
       await Promise.all(sockets.map((rt) => new Promise((resolve) => rt.socket.once('open', resolve))));
       expect(contexts).toHaveBeenCalledTimes(1);
 
+      // Which connection the endpoint saw first is a race: both sockets send, and both frames are read.
       const message = '{"type":"input_audio_buffer.append","audio":"AAAA"}';
-      sockets[0]!.socket.send(message);
+      sockets.forEach((rt) => rt.socket.send(message));
+      const frames = () => endpoint.received.map((chunks) => Buffer.concat(chunks));
       await new Promise<void>((resolve) => {
-        const check = () => (Buffer.concat(endpoint.received[0]!).length >= message.length + 6 ? resolve() : setTimeout(check, 5));
+        const check = () => (frames().every((f) => f.length >= message.length + 6) ? resolve() : setTimeout(check, 5));
         check();
       });
-      const frame = Buffer.concat(endpoint.received[0]!);
-      expect(frame[0]).toBe(0x81); // final text frame
-      expect(frame[1]).toBe(0x80 | message.length); // masked, as a client must
-      expect([...frame.subarray(2, 6)]).toEqual([0, 0, 0, 0]);
-      expect(frame.subarray(6).toString()).toBe(message);
+      for (const frame of frames()) {
+        expect(frame[0]).toBe(0x81); // final text frame
+        expect(frame[1]).toBe(0x80 | message.length); // masked, as a client must
+        expect([...frame.subarray(2, 6)]).toEqual([0, 0, 0, 0]);
+        expect(frame.subarray(6).toString()).toBe(message);
+      }
       sockets.forEach((rt) => rt.socket.terminate());
     } finally {
       contexts.mockRestore();
