@@ -47,8 +47,6 @@ interface PendingMark {
   chunk: Chunk;
   /** When the chunk was handed to the line. */
   sentAt: number;
-  /** Where the chunk ends on the line's clock: ms of audio handed to it since it was last idle. */
-  lineEndMs: number;
 }
 
 const MULAW_BYTES_PER_MS = 8;
@@ -56,8 +54,6 @@ const MULAW_BYTES_PER_MS = 8;
 export const CHUNK_MS = 40;
 /** How far ahead of playback audio is handed to the line: enough to ride out network jitter. */
 export const DEFAULT_LEAD_MS = 1000;
-/** How many of the latest echoes say when the line's audio started playing (one second of chunks). */
-const ECHOES_KEPT = 25;
 
 export class Playback {
   private readonly items = new Map<string, ItemPlayback>();
@@ -68,14 +64,8 @@ export class Playback {
   private aheadMs = 0;
   private markSeq = 0;
   private paused = false;
-  /** Ms of audio handed to the line since it was last idle: the line plays it without a gap. */
-  private lineMs = 0;
-  /**
-   * For each of the latest echoes, when the line's audio would have started playing had that echo come back at
-   * once (echo time less its chunk's end on the line's clock). Every echo comes back late by some delay, so the
-   * earliest is the closest to the truth, and none is earlier than it.
-   */
-  private lineStarts: number[] = [];
+  /** When the line last reported playback (a mark echo). */
+  private lastAckAt = -Infinity;
 
   constructor(
     private readonly output: PlaybackOutput,
@@ -125,8 +115,7 @@ export class Playback {
     const mark = this.pending.get(name);
     if (!mark) return undefined;
     this.pending.delete(name);
-    this.lineStarts.push(this.now() - mark.lineEndMs);
-    if (this.lineStarts.length > ECHOES_KEPT) this.lineStarts.shift();
+    this.lastAckAt = this.now();
     this.aheadMs -= mark.chunk.ms;
     const item = this.items.get(mark.chunk.itemId)!;
     item.playedMs = Math.max(item.playedMs, mark.chunk.endMs);
@@ -225,21 +214,18 @@ export class Playback {
   }
 
   /**
-   * Marks only say where a chunk ended. The chunk after the last echoed mark has been playing since the line's
-   * audio started plus where the chunk starts on the line's clock (or since it was sent, if the line was idle
-   * then), so that much of it was heard too, never more than the chunk itself: this puts the cut within a few ms
-   * of the truth instead of up to a chunk short. The start is taken from the least delayed of the latest echoes,
-   * not from the last one alone, so one echo that came back late does not cut the caller short by its delay.
+   * Marks only say where a chunk ended. The chunk after the last echoed mark has been playing since that echo
+   * (or since it was sent, if the line was idle then), so that much of it was heard too, never more than the
+   * chunk itself: this puts the cut within a few ms of the truth instead of up to a chunk short.
    */
   private countPlayingChunk(): void {
     const playing = this.pending.values().next();
     if (playing.done) return;
-    const { chunk, sentAt, lineEndMs } = playing.value;
+    const { chunk, sentAt } = playing.value;
     const item = this.items.get(chunk.itemId)!;
     const startMs = chunk.endMs - chunk.ms;
     if (item.playedMs < startMs) return; // an earlier chunk of the item is still to be acknowledged
-    const startedAt = this.lineStarts.length > 0 ? Math.min(...this.lineStarts) + lineEndMs - chunk.ms : sentAt;
-    const elapsed = this.now() - Math.max(startedAt, sentAt);
+    const elapsed = this.now() - Math.max(this.lastAckAt, sentAt);
     item.playedMs = Math.max(item.playedMs, startMs + Math.min(chunk.ms, Math.max(0, elapsed)));
   }
 
@@ -249,12 +235,7 @@ export class Playback {
       const chunk = this.waiting.shift()!;
       const name = `${chunk.itemId}:${Math.floor(chunk.endMs)}:${++this.markSeq}`;
       const lineWasIdle = this.pending.size === 0;
-      if (lineWasIdle) {
-        this.lineMs = 0;
-        this.lineStarts = [];
-      }
-      this.lineMs += chunk.ms;
-      this.pending.set(name, { chunk, sentAt: this.now(), lineEndMs: this.lineMs });
+      this.pending.set(name, { chunk, sentAt: this.now() });
       this.aheadMs += chunk.ms;
       this.output.send(chunk.audio, name);
       if (lineWasIdle) this.output.playing?.(chunk.audio);

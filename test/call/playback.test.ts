@@ -177,36 +177,6 @@ describe('Playback', () => {
     expect(capped.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 40, sentMs: 120 }]);
   });
 
-  it('times the playing chunk from the least delayed of the latest echoes, not from a late last one', () => {
-    let now = 0;
-    const line = fakeLine();
-    const playback = new Playback(line, 10_000, () => now);
-    playback.play('r1', 'a', audio(200)); // plays from 0 without a gap: chunks end at 40, 80, 120…
-    now = 40;
-    line.play(playback, 1);
-    now = 80;
-    line.play(playback, 1);
-    now = 150; // the echo of the chunk that ended at 120 comes back 30 ms late
-    line.play(playback, 1);
-    now = 160;
-    expect(playback.interrupt()).toEqual([{ itemId: 'a', audioEndMs: 160, sentMs: 200 }]);
-  });
-
-  it('forgets the echoes of audio played before the line went idle', () => {
-    let now = 0;
-    const line = fakeLine();
-    const playback = new Playback(line, 10_000, () => now);
-    playback.play('r1', 'a', audio(40));
-    now = 40;
-    line.play(playback, 1); // the line is idle again
-    now = 1000;
-    playback.play('r2', 'b', audio(120)); // reaches the phone at 1010 and plays from then
-    now = 1050;
-    line.play(playback, 1);
-    now = 1060;
-    expect(playback.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 50, sentMs: 120 }]);
-  });
-
   it('pauses without giving anything up, and resumes from the first chunk not yet heard', () => {
     let now = 0;
     const line = fakeLine();
