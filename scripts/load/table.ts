@@ -1,6 +1,6 @@
 /** The results of `npm run load` as a text table: one column per bridge, one row per measure. Pure. */
 import type { MessageWork, ModeResult } from './run';
-import type { Summary } from './stats';
+import { median, type Summary } from './stats';
 
 export interface Machine {
   cpu: string;
@@ -39,9 +39,8 @@ export function formatRounds(rounds: ModeResult[][]): string {
   const modes = [...new Set(rounds.flatMap((results) => results.map((r) => r.mode)))].filter((m) => m !== 'baseline');
   const lines = modes.map((mode) => {
     const ratios = rounds.map((results) => results.find((r) => r.mode === mode)?.cpu.ratioToBaseline);
-    const known = ratios.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
-    const median = known.length === 0 ? undefined : known.length % 2 ? known[(known.length - 1) / 2] : (known[known.length / 2 - 1]! + known[known.length / 2]!) / 2;
-    return `${mode}: ${ratios.map((x) => (x === undefined ? '–' : `${num(x, 2)}×`)).join(', ')}; median ${median === undefined ? '–' : `${num(median, 2)}×`}`;
+    const times = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : `${num(x, 2)}×`);
+    return `${mode}: ${ratios.map(times).join(', ')}; median ${times(median(ratios.filter((x): x is number => x !== undefined)))}`;
   });
   return [`server CPU per call-second × its round's baseline, ${rounds.length} rounds:`, ...lines].join('\n');
 }
