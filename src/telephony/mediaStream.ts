@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readMediaFrame, type MediaFrame } from './mediaFrame';
 
 /**
  * Twilio Media Streams messages (bidirectional `<Connect><Stream>`), validated at the edge so the call
@@ -69,56 +70,34 @@ const TwilioMessage = z.discriminatedUnion('event', [Connected, Start, Media, Ma
 
 export type TwilioMessage = z.infer<typeof TwilioMessage>;
 export type TwilioStart = z.infer<typeof Start>;
-export type TwilioMedia = z.infer<typeof Media>;
+/** A message from the stream, media decoded. */
+export type InboundMessage = Exclude<TwilioMessage, { event: 'media' }> | MediaFrame;
 
-export type ParseResult = { ok: true; message: TwilioMessage } | { ok: false; reason: string };
+export type ParseResult = { ok: true; message: InboundMessage } | { ok: false; reason: string };
 
-/** Parses one websocket frame from Twilio. Never throws: a bad frame yields a reason to log. */
-export function parseTwilioMessage(frame: unknown): ParseResult {
-  if (typeof frame !== 'string') return { ok: false, reason: 'binary frame (Twilio sends JSON text frames only)' };
+/**
+ * Parses one text frame from Twilio. Never throws: a bad frame yields a reason to log. Media frames are read
+ * straight from their bytes; whatever that reader does not take goes through JSON.parse and the schema.
+ */
+export function parseTwilioMessage(frame: Buffer | string): ParseResult {
+  const media = typeof frame === 'string' ? undefined : readMediaFrame(frame);
+  if (media) return { ok: true, message: media };
   let json: unknown;
   try {
-    json = JSON.parse(frame);
+    json = JSON.parse(frame.toString());
   } catch {
     return { ok: false, reason: 'frame is not JSON' };
   }
-  if (isWellFormedMedia(json)) return { ok: true, message: json };
   const result = TwilioMessage.safeParse(json);
-  if (result.success) return { ok: true, message: result.data };
+  if (result.success) return { ok: true, message: result.data.event === 'media' ? decoded(result.data) : result.data };
   const event = typeof json === 'object' && json !== null ? (json as { event?: unknown }).event : undefined;
   const issue = result.error.issues[0];
   const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
   return { ok: false, reason: `invalid ${typeof event === 'string' ? `"${event}"` : ''} message: ${where}${issue.message}`.replace('  ', ' ') };
 }
 
-/**
- * Exactly what the `Media` schema accepts, checked by hand: media frames come 50 a second per call, and the
- * schema walk added ~0.7 µs to the ~1.2 µs of JSON.parse per frame (measured on the development VM), where this
- * adds next to nothing. Anything this does not pass goes through the schema, which says why it is wrong. Unknown
- * fields are left in (the schema would drop them); nobody reads them.
- */
-function isWellFormedMedia(json: unknown): json is TwilioMedia {
-  if (!isRecord(json) || json.event !== 'media') return false;
-  const { media } = json;
-  return (
-    isDecimal(json.sequenceNumber) &&
-    typeof json.streamSid === 'string' &&
-    json.streamSid.length > 0 &&
-    isRecord(media) &&
-    typeof media.track === 'string' &&
-    isDecimal(media.chunk) &&
-    isDecimal(media.timestamp) &&
-    typeof media.payload === 'string' &&
-    BASE64.test(media.payload)
-  );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isDecimal(value: unknown): boolean {
-  return typeof value === 'string' && DECIMAL.test(value);
+function decoded({ streamSid, media }: z.infer<typeof Media>): MediaFrame {
+  return { event: 'media', streamSid, timestampMs: Number(media.timestamp), audio: Buffer.from(media.payload, 'base64') };
 }
 
 /** Messages we send to Twilio. Exactly these shapes: extra fields are a Twilio 31951 error. */

@@ -1,7 +1,7 @@
 import { keepAlive, type PingableSocket } from '../keepAlive';
 import { FloodGuard } from './floodGuard';
 import type { Line, LineEvents, LineStart } from './line';
-import { outbound, parseTwilioMessage, type TwilioMessage, type TwilioStart } from './mediaStream';
+import { outbound, parseTwilioMessage, type InboundMessage, type TwilioStart } from './mediaStream';
 
 /** The peer's side of a media stream, as express-ws hands it to us. */
 export interface MediaStreamSocket extends PingableSocket {
@@ -51,7 +51,7 @@ export abstract class MediaStreamLine implements Line {
   /** The socket is corked until the end of this tick (see `send`). */
   private corked = false;
   /** Set while `start` is being admitted: what arrived meanwhile, delivered once it is. */
-  private waiting: Array<Exclude<TwilioMessage, { event: 'connected' | 'start' }>> | undefined;
+  private waiting: Array<Exclude<InboundMessage, { event: 'connected' | 'start' }>> | undefined;
   /** Why the stream was closed by us, if it was. */
   private failure: string | undefined;
   private readonly stopTimers: () => void;
@@ -75,7 +75,7 @@ export abstract class MediaStreamLine implements Line {
       stopKeepAlive();
     };
     // ws hands every frame over as a Buffer and says whether it was binary; Twilio's are JSON text.
-    ws.on('message', (data, isBinary) => this.onFrame(isBinary ? data : data.toString()));
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
     ws.on('close', () => this.finish());
   }
 
@@ -132,9 +132,10 @@ export abstract class MediaStreamLine implements Line {
     this.ws._socket?.uncork();
   }
 
-  private onFrame(frame: unknown): void {
+  private onFrame(frame: Buffer, isBinary: boolean): void {
     if (this.done) return;
-    if (byteLength(frame) > MAX_MESSAGE_BYTES) return this.fail('message too big', 1009);
+    if (frame.length > MAX_MESSAGE_BYTES) return this.fail('message too big', 1009);
+    if (isBinary) return this.fail('binary frame (Twilio sends JSON text frames only)');
     const parsed = parseTwilioMessage(frame);
     // Echoes of our own marks are bounded by the marks we sent: a clear makes them arrive all at once.
     const ourEcho = parsed.ok && parsed.message.event === 'mark' && this.marksOut.delete(parsed.message.mark.name);
@@ -179,10 +180,10 @@ export abstract class MediaStreamLine implements Line {
     for (const later of waiting) if (!this.done) this.onStreamEvent(later);
   }
 
-  private onStreamEvent(message: Exclude<TwilioMessage, { event: 'connected' | 'start' }>): void {
+  private onStreamEvent(message: Exclude<InboundMessage, { event: 'connected' | 'start' }>): void {
     switch (message.event) {
       case 'media':
-        return this.events?.audio(Buffer.from(message.media.payload, 'base64'), Number(message.media.timestamp));
+        return this.events?.audio(message.audio, message.timestampMs);
       case 'mark':
         return this.events?.markPlayed(message.mark.name);
       case 'dtmf':
@@ -207,11 +208,6 @@ export abstract class MediaStreamLine implements Line {
     this.stopTimers();
     this.events?.ended(this.failure);
   }
-}
-
-function byteLength(frame: unknown): number {
-  if (typeof frame === 'string') return Buffer.byteLength(frame);
-  return Buffer.isBuffer(frame) ? frame.length : 0;
 }
 
 /** A websocket close reason is at most 123 bytes of UTF-8. */

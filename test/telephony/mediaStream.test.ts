@@ -42,7 +42,6 @@ describe('parseTwilioMessage', () => {
   });
 
   it.each([
-    ['a binary frame', Buffer.from('{}'), /binary/],
     ['non-JSON text', 'hello', /not JSON/],
     ['an unknown event', JSON.stringify({ event: 'dance', streamSid: 'MZ' }), /invalid "dance" message/],
     ['a JSON array', '[1,2]', /invalid/],
