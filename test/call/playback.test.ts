@@ -164,7 +164,7 @@ describe('Playback', () => {
     let now = 0;
     const line = fakeLine();
     const playback = new Playback(line, 10_000, () => now);
-    playback.play('r1', 'a', audio(120)); // sent at 0, starts playing at once
+    playback.play('r1', 'a', audio(120));
     now = 40;
     line.play(playback, 1);
     now = 55;
@@ -175,6 +175,25 @@ describe('Playback', () => {
     capped.play('r2', 'b', audio(120));
     now = 500; // no echo yet: the line stalled, but no more than the first chunk can have played
     expect(capped.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 40, sentMs: 120 }]);
+  });
+
+  it('counts a chunk sent to an idle line from a frame after it was sent: the line starts it on its next frame', () => {
+    let now = 0;
+    const line = fakeLine();
+    const playback = new Playback(line, 10_000, () => now);
+    playback.play('r1', 'a', audio(40));
+    line.play(playback, 1); // played out: the line is idle
+    now = 1000;
+    playback.play('r1', 'a', audio(120));
+    now = 1015; // it may not have started yet
+    const early = playback.interrupt();
+    expect(early).toEqual([{ itemId: 'a', audioEndMs: 40, sentMs: 160 }]);
+
+    const later = new Playback(fakeLine(), 10_000, () => now);
+    now = 0;
+    later.play('r2', 'b', audio(120));
+    now = 33;
+    expect(later.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 13, sentMs: 120 }]);
   });
 
   it('pauses without giving anything up, and resumes from the first chunk not yet heard', () => {
@@ -207,11 +226,11 @@ describe('Playback', () => {
     let now = 0;
     const line = fakeLine();
     const playback = new Playback(line, 200, () => now);
-    playback.play('r1', 'a', audio(400));
+    playback.play('r1', 'a', audio(400)); // to an idle line: playing from its next frame, 20 ms on at most
     now = 30;
     playback.pause();
     const sentBefore = line.sent.length;
-    expect(playback.interrupt()).toEqual([{ itemId: 'a', audioEndMs: 30, sentMs: 400 }]);
+    expect(playback.interrupt()).toEqual([{ itemId: 'a', audioEndMs: 10, sentMs: 400 }]);
     expect(line.clears).toBe(1);
     expect(playback.isPlaying).toBe(false);
     playback.resume();
