@@ -131,6 +131,8 @@ export interface ModeResult {
   clearAfterCallerSpoke: Summary;
   /** The truncate's audio_end_ms minus what the caller had heard of the greeting at the clear. */
   truncationError: Summary;
+  /** ms from playout passing the last mark echoed before the clear to the caller sending that echo: its own lag. */
+  lastEchoLate: Summary;
   /** ms from starting to dial to the first agent audio the caller received. */
   firstAudio: Summary;
   serverEventLoop: EventLoopDelay | undefined;
@@ -649,6 +651,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
     const clearAfterSpeechStarted: number[] = [];
     const clearAfterCallerSpoke: number[] = [];
     const truncationError: number[] = [];
+    const lastEchoLate: number[] = [];
     const firstAudio: number[] = [];
     let misaligned = 0;
     for (const rec of connected) {
@@ -682,6 +685,8 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
         if (speechStartedAt !== undefined) clearAfterSpeechStarted.push(clearAt - speechStartedAt);
         const truncate = s.truncates.find((t) => t.at >= spokeAt);
         if (truncate) truncationError.push(truncate.audioEndMs - heardBefore(call.playbackStartedAt, call.playbackStoppedAt, clearAt));
+        const lastEcho = call.markEchoes.filter((e) => !e.cleared && e.at < clearAt).at(-1);
+        if (lastEcho?.passedAt !== undefined) lastEchoLate.push(lastEcho.at - lastEcho.passedAt);
       }
     }
 
@@ -724,6 +729,7 @@ export async function runMode(mode: Mode, options: LoadOptions, root: string, lo
       clearAfterSpeechStarted: summarize(clearAfterSpeechStarted),
       clearAfterCallerSpoke: summarize(clearAfterCallerSpoke),
       truncationError: summarize(truncationError),
+      lastEchoLate: summarize(lastEchoLate),
       firstAudio: summarize(firstAudio),
       serverEventLoop,
       serverWork: runProbe && windowProbe && { ...runProbe.work, frame: windowProbe.work.frame },

@@ -86,6 +86,7 @@ export function formatTable(results: ModeResult[], machine: Machine, command: st
     ['clear after caller spoke p50/p99, ms', (r) => pair(r.clearAfterCallerSpoke)],
     ['truncation error p1/p50/p99, ms', (r) => (r.truncationError.n ? `${num(r.truncationError.p1)} / ${num(r.truncationError.p50)} / ${num(r.truncationError.p99)}` : '–')],
     ['truncation error min…max (n), ms', (r) => (r.truncationError.n ? `${num(r.truncationError.min)}…${num(r.truncationError.max)} (${r.truncationError.n})` : '–')],
+    ['last echo before the clear, sent late p50/p99, ms', (r) => pair(r.lastEchoLate)],
     ['first agent audio p50/p99, ms', (r) => pair(r.firstAudio, 0)],
     ['bridge work per caller frame p50/p99/max, ms', (r) => work(r.serverWork?.frame)],
     ['bridge work per model delta p50/p99/max, ms', (r) => work(r.serverWork?.delta)],

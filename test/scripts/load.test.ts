@@ -159,6 +159,7 @@ function fakeResult(mode: ModeResult['mode'], msPerCallSecond: number, overrides
     clearAfterSpeechStarted: s,
     clearAfterCallerSpoke: s,
     truncationError: mode === 'baseline' ? s : none,
+    lastEchoLate: s,
     firstAudio: s,
     serverEventLoop: { p50: 0.1, p99: 2, max: 5, mean: 0.3 },
     serverWork: {
@@ -271,6 +272,9 @@ describe('a tiny run, end to end', () => {
     expect(r!.clearAfterSpeechStarted.n).toBe(2);
     expect(r!.truncationError.n).toBe(2);
     expect(Number.isFinite(r!.truncationError.p50)).toBe(true);
+    // The echo the cut is timed from went out after playout passed its mark, within a few ticks on a test machine.
+    expect(r!.lastEchoLate.n).toBe(2);
+    expect(r!.lastEchoLate.min).toBeGreaterThanOrEqual(0);
     expect(r!.serverEventLoop).toBeDefined();
     // The probe times the bridge's work on every caller frame, model delta and speech_started.
     expect(r!.serverWork!.frame.count).toBeGreaterThan(50);

@@ -427,6 +427,9 @@ describe('agent side (what the caller hears)', () => {
     expect(call.markEchoes[0]!.at - started).toBeGreaterThanOrEqual(299);
     expect(call.markEchoes[1]!.at - started).toBeGreaterThanOrEqual(399);
     expect(call.markEchoes.every((m) => !m.cleared)).toBe(true);
+    // When playout passed each mark, on the ideal clock: where its bytes end, even mid-frame; echoed at or after.
+    expect(call.markEchoes.map((m) => m.passedAt! - started)).toEqual([expect.closeTo(first.length / 8, 6), expect.closeTo((first.length + second.length) / 8, 6)]);
+    for (const m of call.markEchoes) expect(m.at).toBeGreaterThanOrEqual(m.passedAt!);
 
     const expected = new Uint8Array(first.length + second.length);
     expected.set(first);

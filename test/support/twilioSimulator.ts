@@ -302,8 +302,11 @@ export class SimulatedCall {
   readonly received: Array<{ at: number; message: any }> = [];
   /** Names of the marks echoed back, in order (including those echoed because of a `clear`). */
   readonly marksEchoed: string[] = [];
-  /** Every mark echo, with its time and whether a `clear` caused it (its audio was NOT played). */
-  readonly markEchoes: Array<{ name: string; at: number; cleared: boolean }> = [];
+  /**
+   * Every mark echo, with its time and whether a `clear` caused it (its audio was NOT played); for a played mark,
+   * when playout passed it on the ideal clock (the echo goes out at the next tick, later if this process lags).
+   */
+  readonly markEchoes: Array<{ name: string; at: number; cleared: boolean; passedAt?: number }> = [];
   /** Protocol violations by the server (Twilio would report 31950/31951). Tests assert it stays empty. */
   readonly violations: string[] = [];
 
@@ -740,8 +743,9 @@ export class SimulatedCall {
    */
   private playoutTick(dueAt: number): void {
     const previous = this.inFlight;
+    const previousFrom = this.playedPos;
     if (previous) this.finishInFlight(previous.bytes.length);
-    this.echoPlayedMarks();
+    this.echoPlayedMarks((position) => (previous ? previous.startedAt + (position - previousFrom) / BYTES_PER_MS : dueAt));
     const canStart = previous !== undefined || this.idleAudioArrivedAt <= dueAt;
     if (this.writePos > this.readPos && canStart) {
       const frame = this.takeFromFifo(FRAME_BYTES);
@@ -770,15 +774,17 @@ export class SimulatedCall {
     return out;
   }
 
-  private echoPlayedMarks(): void {
+  /** Echoes the marks playout has passed; `passedAt` says when it passed a position. */
+  private echoPlayedMarks(passedAt: (position: number) => number): void {
     while (this.pendingMarks.length > 0 && this.pendingMarks[0]!.position <= this.playedPos) {
-      this.echoMark(this.pendingMarks.shift()!.name, false);
+      const mark = this.pendingMarks.shift()!;
+      this.echoMark(mark.name, false, passedAt(mark.position));
     }
   }
 
-  private echoMark(name: string, cleared: boolean): void {
+  private echoMark(name: string, cleared: boolean, passedAt?: number): void {
     this.marksEchoed.push(name);
-    this.markEchoes.push({ name, at: performance.now(), cleared });
+    this.markEchoes.push({ name, at: performance.now(), cleared, passedAt });
     this.send({ event: 'mark', sequenceNumber: this.nextSeq(), streamSid: this.streamSid, mark: { name } });
   }
 
@@ -821,7 +827,7 @@ export class SimulatedCall {
       }
       case 'mark': {
         const nothingBuffered = this.inFlight === undefined && this.writePos === this.readPos;
-        if (nothingBuffered) this.echoMark(msg.mark.name, false);
+        if (nothingBuffered) this.echoMark(msg.mark.name, false, at);
         else this.pendingMarks.push({ name: msg.mark.name, position: this.writePos });
         break;
       }
