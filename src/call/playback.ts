@@ -54,7 +54,7 @@ const MULAW_BYTES_PER_MS = 8;
 export const CHUNK_MS = 40;
 /** How far ahead of playback audio is handed to the line: enough to ride out network jitter. */
 export const DEFAULT_LEAD_MS = 1000;
-/** The line plays in frames of this many ms: audio reaching it while it is idle starts on its next frame. */
+/** The line plays in frames of this many ms: audio reaching it when it has run dry starts on its next frame. */
 const LINE_FRAME_MS = 20;
 
 export class Playback {
@@ -218,8 +218,9 @@ export class Playback {
   /**
    * Marks only say where a chunk ended. The chunk after the last echoed mark has been playing since that echo,
    * so that much of it was heard too, never more than the chunk itself: this puts the cut within a few ms of the
-   * truth instead of up to a chunk short. A chunk sent to an idle line had to reach it and then wait for its
-   * next frame: it counts from a frame after it was sent, which may be short but is never past what was heard.
+   * truth instead of up to a chunk short. But no chunk starts sooner than a frame after it was sent: it has to
+   * reach the line, and a line that ran dry starts it on its next frame. So it counts from the later of the two,
+   * which may be short when the line ran dry but is never past what was heard.
    */
   private countPlayingChunk(): void {
     const playing = this.pending.values().next();
@@ -228,7 +229,7 @@ export class Playback {
     const item = this.items.get(chunk.itemId)!;
     const startMs = chunk.endMs - chunk.ms;
     if (item.playedMs < startMs) return; // an earlier chunk of the item is still to be acknowledged
-    const startedAt = this.lastAckAt >= sentAt ? this.lastAckAt : sentAt + LINE_FRAME_MS;
+    const startedAt = Math.max(this.lastAckAt, sentAt + LINE_FRAME_MS);
     const elapsed = this.now() - startedAt;
     item.playedMs = Math.max(item.playedMs, startMs + Math.min(chunk.ms, Math.max(0, elapsed)));
   }

@@ -177,7 +177,7 @@ describe('Playback', () => {
     expect(capped.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 40, sentMs: 120 }]);
   });
 
-  it('counts a chunk sent to an idle line from a frame after it was sent: the line starts it on its next frame', () => {
+  it('counts no chunk as playing sooner than a frame after it was sent: a line that ran dry starts it on its next frame', () => {
     let now = 0;
     const line = fakeLine();
     const playback = new Playback(line, 10_000, () => now);
@@ -186,14 +186,17 @@ describe('Playback', () => {
     now = 1000;
     playback.play('r1', 'a', audio(120));
     now = 1015; // it may not have started yet
-    const early = playback.interrupt();
-    expect(early).toEqual([{ itemId: 'a', audioEndMs: 40, sentMs: 160 }]);
+    expect(playback.interrupt()).toEqual([{ itemId: 'a', audioEndMs: 40, sentMs: 160 }]);
 
-    const later = new Playback(fakeLine(), 10_000, () => now);
+    // The lead was used up: the next chunk leaves only when the one ahead of it is echoed, onto a dry line.
+    const dry = fakeLine();
+    const tight = new Playback(dry, 40, () => now);
     now = 0;
-    later.play('r2', 'b', audio(120));
-    now = 33;
-    expect(later.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 13, sentMs: 120 }]);
+    tight.play('r2', 'b', audio(120)); // a lead of one chunk: only the first goes
+    now = 35;
+    dry.play(tight, 1); // its echo sends the second
+    now = 60;
+    expect(tight.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 45, sentMs: 120 }]);
   });
 
   it('pauses without giving anything up, and resumes from the first chunk not yet heard', () => {
@@ -226,7 +229,7 @@ describe('Playback', () => {
     let now = 0;
     const line = fakeLine();
     const playback = new Playback(line, 200, () => now);
-    playback.play('r1', 'a', audio(400)); // to an idle line: playing from its next frame, 20 ms on at most
+    playback.play('r1', 'a', audio(400)); // to an idle line: playing from a frame after it was sent
     now = 30;
     playback.pause();
     const sentBefore = line.sent.length;
