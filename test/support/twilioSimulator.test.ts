@@ -473,6 +473,20 @@ describe('agent side (what the caller hears)', () => {
     expect(call.playedMs()).toBe(0);
   });
 
+  test('a clear handled while the caller runs behind its clock cuts where the clock says, not where playout stalled', async () => {
+    const call = await dial();
+    const conn = await server.connFor(call);
+    conn.sendAudio(call.streamSid, pattern(16000, 3)); // 2 s
+    await call.waitForPlayedMs(200, 2000);
+    // Busy for 100 ms, then the clear arrives before the ticks that fell due meanwhile could run.
+    const busyUntil = performance.now() + 100;
+    while (performance.now() < busyUntil);
+    const clear = Buffer.from(JSON.stringify({ event: 'clear', streamSid: call.streamSid }));
+    (call as unknown as { onServerMessage(data: Buffer, isBinary: boolean): void }).onServerMessage(clear, false);
+    expect(call.playbackStoppedAt).toEqual([call.clears[0]]);
+    expect(call.heard().length / 8).toBeGreaterThanOrEqual(300);
+  });
+
   test('clear empties the buffer at once, echoes pending marks immediately, and playback resumes with new audio', async () => {
     const call = await dial();
     const conn = await server.connFor(call);

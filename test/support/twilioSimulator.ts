@@ -226,6 +226,17 @@ class DriftFreeClock {
     return this.t0;
   }
 
+  /**
+   * Runs every tick already due. A busy event loop can hand over a message before an overdue timer: playout must
+   * be where its clock says before the message acts on it (a clear cut against a stale playout undercounts what
+   * was heard).
+   */
+  catchUp(): void {
+    if (!this.running || this.t0 + this.n * this.periodMs > performance.now()) return;
+    clearTimeout(this.timer);
+    this.fire();
+  }
+
   private schedule(): void {
     if (!this.running) return;
     const due = this.t0 + this.n * this.periodMs;
@@ -793,6 +804,7 @@ export class SimulatedCall {
   }
 
   private onServerMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    this.clock.catchUp();
     const at = performance.now();
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
