@@ -39,6 +39,8 @@ const CHUNK = 32;
 const TIMESTAMP = 64;
 const PAYLOAD = 128;
 const ALL = 255;
+const TOP_MEMBERS = [['event', EVENT], ['streamSid', STREAM_SID], ['sequenceNumber', SEQUENCE], ['media', MEDIA]] as const;
+const MEDIA_MEMBERS = [['payload', PAYLOAD], ['timestamp', TIMESTAMP], ['chunk', CHUNK], ['track', TRACK]] as const;
 
 /** The frame, or undefined when it is not a plain, well-formed media message. */
 export function readMediaFrame(bytes: Buffer): MediaFrame | undefined {
@@ -59,7 +61,7 @@ export function readMediaFrame(bytes: Buffer): MediaFrame | undefined {
     i = skipSpace(bytes, i + 1);
     if (bytes[i] === OPEN) {
       // Only `media` holds an object.
-      if (depth > 0 || (seen & MEDIA) !== 0 || topMember(bytes, keyStart, keyEnd) !== MEDIA) return undefined;
+      if (depth > 0 || (seen & MEDIA) !== 0 || memberOf(bytes, keyStart, keyEnd, TOP_MEMBERS) !== MEDIA) return undefined;
       seen |= MEDIA;
       depth = 1;
       i = skipSpace(bytes, i + 1);
@@ -68,7 +70,7 @@ export function readMediaFrame(bytes: Buffer): MediaFrame | undefined {
     const valueStart = i + 1;
     const valueEnd = stringEnd(bytes, i);
     if (valueEnd < 0) return undefined;
-    const member = depth === 0 ? topMember(bytes, keyStart, keyEnd) : mediaMember(bytes, keyStart, keyEnd);
+    const member = memberOf(bytes, keyStart, keyEnd, depth === 0 ? TOP_MEMBERS : MEDIA_MEMBERS);
     if ((seen & member) !== 0) return undefined;
     seen |= member;
     if (member === EVENT && !isKey(bytes, valueStart, valueEnd, 'media')) return undefined;
@@ -91,19 +93,9 @@ export function readMediaFrame(bytes: Buffer): MediaFrame | undefined {
   }
 }
 
-function topMember(bytes: Buffer, start: number, stop: number): number {
-  if (isKey(bytes, start, stop, 'event')) return EVENT;
-  if (isKey(bytes, start, stop, 'streamSid')) return STREAM_SID;
-  if (isKey(bytes, start, stop, 'sequenceNumber')) return SEQUENCE;
-  if (isKey(bytes, start, stop, 'media')) return MEDIA;
-  return 0;
-}
-
-function mediaMember(bytes: Buffer, start: number, stop: number): number {
-  if (isKey(bytes, start, stop, 'payload')) return PAYLOAD;
-  if (isKey(bytes, start, stop, 'timestamp')) return TIMESTAMP;
-  if (isKey(bytes, start, stop, 'chunk')) return CHUNK;
-  if (isKey(bytes, start, stop, 'track')) return TRACK;
+/** The bit of the member whose name is at `start`..`stop`; 0 for one not read. */
+function memberOf(bytes: Buffer, start: number, stop: number, members: typeof TOP_MEMBERS | typeof MEDIA_MEMBERS): number {
+  for (const [name, bit] of members) if (isKey(bytes, start, stop, name)) return bit;
   return 0;
 }
 
