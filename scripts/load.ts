@@ -7,9 +7,9 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs, USAGE, type LoadOptions, type Mode } from './load/args';
-import { runMode, type ModeResult } from './load/run';
+import { runMode, type ModeResult, type RunOptions } from './load/run';
 import { build, snapshot, workingTree } from './load/source';
-import { formatRounds, formatTable, withRatios, type Machine } from './load/table';
+import { formatAddedCalls, formatRounds, formatTable, withRatios, type Machine } from './load/table';
 
 export interface LoadReport {
   machine: Machine;
@@ -17,7 +17,7 @@ export interface LoadReport {
   code: string;
   command: string;
   startedAt: string;
-  options: LoadOptions;
+  options: RunOptions;
   results: ModeResult[];
   /** Modes that could not be measured, and why. */
   failures: Array<{ mode: Mode; error: string }>;
@@ -35,7 +35,7 @@ export function machine(): Machine {
 }
 
 /** Runs every mode asked for, one after the other, each with its own fake and bridge process. */
-export async function runLoad(options: LoadOptions, command: string, log: (line: string) => void): Promise<LoadReport> {
+export async function runLoad(options: RunOptions, command: string, log: (line: string) => void): Promise<LoadReport> {
   const startedAt = new Date().toISOString();
   const source = options.ref === undefined ? workingTree() : snapshot(options.ref);
   const results: ModeResult[] = [];
@@ -75,19 +75,33 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (options.seconds < 8) process.stderr.write(`note: a call's scripted part takes about 6 s; with --seconds ${options.seconds} there is little or no steady part\n`);
   const command = argv.join(' ');
-  const reports: LoadReport[] = [];
-  // Rounds take turns with the baseline, so a machine that speeds up or slows down meets every bridge alike.
-  for (let round = 1; round <= options.rounds; round++) {
-    const log = (line: string) => process.stderr.write(`${options.rounds > 1 ? `round ${round}: ` : ''}${line}\n`);
-    const report = await runLoad(options, command, log);
-    reports.push(report);
-    const failed = report.failures.map((f) => `\n${f.mode}: NOT MEASURED: ${f.error}`).join('');
-    const heading = options.rounds > 1 ? `round ${round} of ${options.rounds}\n` : '';
-    process.stdout.write(`${heading}${formatTable(report.results, report.machine, command, report.code)}${failed}\n\n`);
+  const byCalls: Array<{ calls: number; reports: LoadReport[] }> = [];
+  for (const calls of options.calls) {
+    const reports: LoadReport[] = [];
+    // Rounds take turns with the baseline, so a machine that speeds up or slows down meets every bridge alike.
+    for (let round = 1; round <= options.rounds; round++) {
+      const prefix = [options.calls.length > 1 ? `${calls} calls` : '', options.rounds > 1 ? `round ${round}` : ''].filter(Boolean).join(', ');
+      const log = (line: string) => process.stderr.write(`${prefix ? `${prefix}: ` : ''}${line}\n`);
+      const report = await runLoad({ ...options, calls }, command, log);
+      reports.push(report);
+      const failed = report.failures.map((f) => `\n${f.mode}: NOT MEASURED: ${f.error}`).join('');
+      const heading = prefix ? `${prefix}\n` : '';
+      process.stdout.write(`${heading}${formatTable(report.results, report.machine, command, report.code)}${failed}\n\n`);
+    }
+    if (options.rounds > 1) process.stdout.write(`${formatRounds(reports.map((r) => r.results))}\n\n`);
+    byCalls.push({ calls, reports });
   }
-  if (options.rounds > 1) process.stdout.write(`${formatRounds(reports.map((r) => r.results))}\n`);
-  if (options.json) writeFileSync(options.json, `${JSON.stringify(options.rounds > 1 ? { rounds: reports } : reports[0], null, 2)}\n`);
+  if (byCalls.length > 1) process.stdout.write(`${formatAddedCalls(byCalls.map(({ calls, reports }) => ({ calls, rounds: reports.map((r) => r.results) })))}\n`);
+  if (options.json) writeFileSync(options.json, `${JSON.stringify(jsonReport(byCalls), null, 2)}\n`);
+  const reports = byCalls.flatMap((c) => c.reports);
   return reports.some((r) => r.failures.length > 0) ? 1 : 0;
+}
+
+/** One run as before; several rounds as `{ rounds }`; several call counts as `{ byCalls: [{ calls, rounds }] }`. */
+function jsonReport(byCalls: Array<{ calls: number; reports: LoadReport[] }>): unknown {
+  if (byCalls.length > 1) return { byCalls: byCalls.map(({ calls, reports }) => ({ calls, rounds: reports })) };
+  const { reports } = byCalls[0]!;
+  return reports.length > 1 ? { rounds: reports } : reports[0];
 }
 
 if (require.main === module) {

@@ -4,7 +4,8 @@ export const PRODUCT_MODES = ['pcm16', 'hybrid', 'passthrough'] as const;
 export type Mode = (typeof PRODUCT_MODES)[number] | 'baseline';
 
 export interface LoadOptions {
-  calls: number;
+  /** Simultaneous calls; several counts run one after the other, and each added call's memory is printed. */
+  calls: number[];
   /** How long each call stays on, from the moment it connects. */
   seconds: number;
   /** In the order they run; the baseline first when it runs. */
@@ -36,7 +37,8 @@ export const USAGE = `Usage: npm run load -- [options]
 Drives simulated Twilio calls through a real server process (on 127.0.0.1, against an offline fake of the
 OpenAI Realtime API) and prints what the bridge costs: CPU, memory, added latency, barge-in timing.
 
-  --calls N          simultaneous calls (default 20)
+  --calls N          simultaneous calls (default 20). A comma list (e.g. 100,200) runs each count in turn, then
+                     prints each bridge's memory per added call between them
   --seconds S        how long each call stays on, from when it connects (default 20; the scripted part of a
                      call takes about 6 s, the rest is the steady part that CPU and memory are measured over)
   --mode M           pcm16 | hybrid | passthrough | baseline | all (default all); a comma list works too.
@@ -68,7 +70,7 @@ const MAX_ROUNDS = 20;
 
 export function parseArgs(argv: readonly string[]): LoadOptions {
   const options: LoadOptions = {
-    calls: 20,
+    calls: [20],
     seconds: 20,
     modes: [],
     concurrency: 1,
@@ -93,7 +95,7 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
     };
     switch (flag) {
       case '--calls':
-        options.calls = integer(flag, value(), 1, MAX_CALLS);
+        options.calls = [...new Set(value().split(',').map((n) => integer(flag, n.trim(), 1, MAX_CALLS)))].sort((a, b) => a - b);
         break;
       case '--seconds':
         options.seconds = integer(flag, value(), 1, MAX_SECONDS);

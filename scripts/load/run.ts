@@ -387,7 +387,7 @@ function worstOf(reports: ProbeReport[]): ProbeReport {
   };
 }
 
-function bridgeArgs(mode: Mode, { server, nodeArgs }: LoadOptions, root: string): string[] {
+function bridgeArgs(mode: Mode, { server, nodeArgs }: RunOptions, root: string): string[] {
   const probe = [...nodeArgs, '--require', path.join(__dirname, 'eventLoopProbe.cjs')];
   const tsx = ['--require', require.resolve('tsx/cjs')];
   if (mode === 'baseline') return [...probe, ...tsx, path.join(__dirname, 'baseline.ts')];
@@ -487,8 +487,11 @@ function mediaSplit(call: SimulatedCall, t: number): [MediaReceived[], MediaRece
   return [before, after];
 }
 
+/** The options of one run: one call count. */
+export type RunOptions = Omit<LoadOptions, 'calls'> & { calls: number };
+
 /** Runs `mode` under `calls` callers, the server from the checkout at `root`, and measures it. `log` gets progress lines. */
-export async function runMode(mode: Mode, options: LoadOptions, root: string, log: (line: string) => void = () => {}): Promise<ModeResult> {
+export async function runMode(mode: Mode, options: RunOptions, root: string, log: (line: string) => void = () => {}): Promise<ModeResult> {
   const { calls: planned, seconds, concurrency } = options;
   const phrase = loadFixture('caller-hello.ulaw');
   const loadBefore = os.loadavg();

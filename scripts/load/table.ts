@@ -45,6 +45,26 @@ export function formatRounds(rounds: ModeResult[][]): string {
   return [`server CPU per call-second × its round's baseline, ${rounds.length} rounds:`, ...lines].join('\n');
 }
 
+/**
+ * Memory per added call: each mode's steady RSS at one call count less its steady RSS at the count before, over
+ * the calls added (the median over rounds). Unlike the table's row per call, what the process grows once under its
+ * first calls (heap, code, buffers) cancels out.
+ */
+export function formatAddedCalls(byCalls: Array<{ calls: number; rounds: ModeResult[][] }>): string {
+  const steadyMB = (rounds: ModeResult[][], mode: string) =>
+    median(rounds.flatMap((results) => results.filter((r) => r.mode === mode).map((r) => r.rss.steadyMB)));
+  const modes = [...new Set(byCalls.flatMap(({ rounds }) => rounds.flatMap((results) => results.map((r) => r.mode))))];
+  const lines = modes.map((mode) => {
+    const steps = byCalls.slice(1).map((to, i) => {
+      const from = byCalls[i]!;
+      const kb = ((steadyMB(to.rounds, mode) - steadyMB(from.rounds, mode)) * 1024) / (to.calls - from.calls);
+      return `${from.calls} → ${to.calls} calls ${num(kb, 0)} KB`;
+    });
+    return `${mode}: ${steps.join('; ')}`;
+  });
+  return ['RSS per added call (steady RSS at one call count less at the one before, over the calls added):', ...lines].join('\n');
+}
+
 /** Problems worth a line under the table, per mode. */
 export function problems(r: ModeResult): string[] {
   const c = r.calls;

@@ -8,7 +8,7 @@ import { base64Bytes, heardBefore, inboundLatencies, minimumLag, outboundLatenci
 import { parseProcStat, parseVmRssBytes } from '../../scripts/load/proc';
 import type { ModeResult } from '../../scripts/load/run';
 import { median, percentile, summarize } from '../../scripts/load/stats';
-import { formatRounds, formatTable, num, problems, withRatios, type Machine } from '../../scripts/load/table';
+import { formatAddedCalls, formatRounds, formatTable, num, problems, withRatios, type Machine } from '../../scripts/load/table';
 
 describe('percentiles', () => {
   it('interpolates between the closest ranks', () => {
@@ -56,7 +56,7 @@ describe('/proc parsing', () => {
 describe('arguments', () => {
   it('has modest defaults: every mode, with the baseline first', () => {
     expect(parseArgs([])).toEqual<LoadOptions>({
-      calls: 20,
+      calls: [20],
       seconds: 20,
       modes: ['baseline', 'pcm16', 'hybrid', 'passthrough'],
       concurrency: 1,
@@ -73,7 +73,9 @@ describe('arguments', () => {
 
   it('reads values after the flag or after =', () => {
     const o = parseArgs(['--calls', '200', '--seconds=60', '--mode', 'hybrid', '--concurrency', '4', '--json', 'out.json', '--env', 'LOCAL_BARGE_IN=false', '--server', 'tsx']);
-    expect(o).toMatchObject({ calls: 200, seconds: 60, modes: ['baseline', 'hybrid'], concurrency: 4, json: 'out.json', server: 'tsx', env: { LOCAL_BARGE_IN: 'false' } });
+    expect(o).toMatchObject({ calls: [200], seconds: 60, modes: ['baseline', 'hybrid'], concurrency: 4, json: 'out.json', server: 'tsx', env: { LOCAL_BARGE_IN: 'false' } });
+    expect(parseArgs(['--calls', '200,50,100,50']).calls).toEqual([50, 100, 200]);
+    expect(() => parseArgs(['--calls', '100,0'])).toThrow(/--calls must be within/);
     expect(parseArgs(['--ref', 'HEAD~1']).ref).toBe('HEAD~1');
     expect(parseArgs(['--instances', '2']).instances).toBe(2);
     expect(parseArgs(['--rounds', '3']).rounds).toBe(3);
@@ -213,6 +215,23 @@ describe('the table', () => {
     ]);
   });
 
+  it('sums up call counts: each mode\'s steady RSS per call added from one count to the next, the median over rounds', () => {
+    const at = (baselineMB: number, pcm16MB: number) => [
+      fakeResult('baseline', 2, { rss: { idleMB: 50, steadyMB: baselineMB, perCallKB: 0 } }),
+      fakeResult('pcm16', 2, { rss: { idleMB: 90, steadyMB: pcm16MB, perCallKB: 0 } }),
+    ];
+    const text = formatAddedCalls([
+      { calls: 100, rounds: [at(70, 140), at(72, 150), at(71, 130)] },
+      { calls: 200, rounds: [at(86, 154)] },
+      { calls: 300, rounds: [at(100, 168.5)] },
+    ]);
+    expect(text.split('\n')).toEqual([
+      'RSS per added call (steady RSS at one call count less at the one before, over the calls added):',
+      'baseline: 100 → 200 calls 154 KB; 200 → 300 calls 143 KB',
+      'pcm16: 100 → 200 calls 143 KB; 200 → 300 calls 148 KB',
+    ]);
+  });
+
   it('names a bridge that ran as several instances', () => {
     const text = formatTable([fakeResult('baseline', 0.5), fakeResult('pcm16', 1.5, { instances: 2 })], MACHINE, '--instances 2');
     expect(text.split('\n')[3]).toMatch(/^\s+baseline\s+pcm16 ×2 instances$/);
@@ -247,7 +266,7 @@ describe('the table', () => {
 describe('a tiny run, end to end', () => {
   it('puts two calls through the real server and measures every column', async () => {
     const options = parseArgs(['--calls', '2', '--seconds', '8', '--mode', 'pcm16', '--no-baseline']);
-    const report = await runLoad(options, 'test', () => {});
+    const report = await runLoad({ ...options, calls: options.calls[0]! }, 'test', () => {});
     expect(report.failures).toEqual([]);
     const [r] = report.results;
     expect(r!.mode).toBe('pcm16');
