@@ -3,18 +3,13 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { generate } from 'selfsigned';
 import { realtimeOpener } from '../../src/realtime';
+import { localCertificate } from '../support/localCertificate';
 
 /** A TLS websocket endpoint that accepts any upgrade and keeps the raw bytes each client sends after it. */
 async function rawEndpoint() {
-  const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
-  });
-  const server = https.createServer({ key: pems.private, cert: pems.cert });
+  const { key, cert } = await localCertificate();
+  const server = https.createServer({ key, cert });
   const received: Buffer[][] = [];
   const sockets: Duplex[] = [];
   server.on('upgrade', (req, socket: Duplex) => {
@@ -31,7 +26,7 @@ async function rawEndpoint() {
     sockets.forEach((s) => s.destroy());
     return new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  return { ca: pems.cert, baseURL, received, close };
+  return { ca: cert, baseURL, received, close };
 }
 
 describe('realtimeOpener', () => {

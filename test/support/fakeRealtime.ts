@@ -37,7 +37,6 @@ import type { Duplex } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import WebSocket, { WebSocketServer, type RawData } from 'ws';
-import { generate } from 'selfsigned';
 import { alaw, mulaw } from 'alawmulaw';
 import type {
   ConversationItem,
@@ -52,6 +51,7 @@ import type {
   RealtimeSessionCreateRequest,
   ResponseCreateEvent,
 } from 'openai/resources/realtime/realtime';
+import { localCertificate } from './localCertificate';
 
 // ───────────────────────────── public types ─────────────────────────────
 
@@ -1568,20 +1568,8 @@ export class FakeRealtimeServer {
   }
 
   static async start(options: FakeRealtimeOptions = {}): Promise<FakeRealtimeServer> {
-    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
-      keyType: 'ec',
-      curve: 'P-256',
-      algorithm: 'sha256',
-      notBeforeDate: new Date(Date.now() - 60_000),
-      notAfterDate: new Date(Date.now() + 24 * 3600_000),
-      extensions: [
-        { name: 'basicConstraints', cA: true },
-        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
-      ],
-    });
-    const server = https.createServer({ key: pems.private, cert: pems.cert });
+    const { key, cert } = await localCertificate();
+    const server = https.createServer({ key, cert });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => {
@@ -1589,7 +1577,7 @@ export class FakeRealtimeServer {
         resolve();
       });
     });
-    return new FakeRealtimeServer(server, pems.cert, options);
+    return new FakeRealtimeServer(server, cert, options);
   }
 
   /**
