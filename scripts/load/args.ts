@@ -29,6 +29,8 @@ export interface LoadOptions {
   nodeArgs: string[];
   /** How many times the whole sequence of modes runs: each round's ratios are against that round's baseline. */
   rounds: number;
+  /** One-way delay of every message between the callers and the server, as if Twilio were this far away. */
+  networkMs: number;
   help: boolean;
 }
 
@@ -60,6 +62,8 @@ OpenAI Realtime API) and prints what the bridge costs: CPU, memory, added latenc
                      --node-arg=--cpu-prof-dir=/tmp/prof (profiles are written when the bridge stops)
   --rounds N         run the baseline and the modes N times in turn (default 1): a table per round, then each
                      mode's CPU ratios to its own round's baseline, and their median
+  --network-ms N     delay every message, ping and pong between the callers and the server by N ms each way
+                     (default 0), as a server far from Twilio sees; the truncation rows show what that costs
   --help             this text
 `;
 
@@ -67,6 +71,7 @@ const MAX_CALLS = 2000;
 const MAX_SECONDS = 3000;
 const MAX_INSTANCES = 8;
 const MAX_ROUNDS = 20;
+const MAX_NETWORK_MS = 500;
 
 export function parseArgs(argv: readonly string[]): LoadOptions {
   const options: LoadOptions = {
@@ -81,6 +86,7 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
     instances: 1,
     nodeArgs: [],
     rounds: 1,
+    networkMs: 0,
     help: false,
   };
   let modeArg = 'all';
@@ -105,6 +111,9 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
         break;
       case '--rounds':
         options.rounds = integer(flag, value(), 1, MAX_ROUNDS);
+        break;
+      case '--network-ms':
+        options.networkMs = integer(flag, value(), 0, MAX_NETWORK_MS);
         break;
       case '--concurrency':
         options.concurrency = integer(flag, value(), 1, MAX_CALLS);

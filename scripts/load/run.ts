@@ -576,7 +576,13 @@ export async function runMode(mode: Mode, options: RunOptions, root: string, log
         records.push(rec);
         const sessionsBefore = sessions.length;
         try {
-          rec.call = await SimulatedCall.dial({ ...running.route(rec.index), publicUrl: PUBLIC_URL, authToken, accountSid: ACCOUNT_SID });
+          rec.call = await SimulatedCall.dial({
+            ...running.route(rec.index),
+            publicUrl: PUBLIC_URL,
+            authToken,
+            accountSid: ACCOUNT_SID,
+            networkDelayMs: options.networkMs,
+          });
         } catch (err) {
           rec.dialError = (err as Error).message;
           continue;

@@ -133,6 +133,7 @@ export class CallSession implements LineEvents {
         this.recorder?.agentCleared(this.sinceStartMs());
       },
       playing: (chunk) => this.onsets?.agentPlayed(mulawLevelDbfs(chunk), performance.now()),
+      roundTripMs: () => line.roundTripMs,
     });
     if (deps.config.localBargeIn) this.onsets = new SpeechOnsetDetector();
     this.silence = new SilenceBatcher(deps.config.silenceBatchMs);

@@ -16,6 +16,8 @@ export interface PlaybackOutput {
   clear(): void;
   /** A chunk starts playing about now (its echo may come back on the caller's line). */
   playing?(chunk: Buffer): void;
+  /** The line's round trip (ms), if known: an echo arrives half of it after playback passed its mark, and a clear takes the other half to stop playback. */
+  roundTripMs?(): number | undefined;
 }
 
 export interface Truncation {
@@ -147,7 +149,7 @@ export class Playback {
   pause(): void {
     if (this.paused) return;
     this.paused = true;
-    this.countPlayingChunk();
+    this.countHeardSinceLastEcho();
     const back: Chunk[] = [];
     for (const { chunk } of this.pending.values()) {
       const item = this.items.get(chunk.itemId)!;
@@ -174,7 +176,7 @@ export class Playback {
    * and each item cut short is to be truncated at what was heard (0 if none of it was).
    */
   interrupt(): Truncation[] {
-    this.countPlayingChunk();
+    this.countHeardSinceLastEcho();
     const truncations: Truncation[] = [];
     for (const [itemId, item] of this.items) {
       if (item.playedMs >= item.generatedMs) continue;
@@ -216,22 +218,32 @@ export class Playback {
   }
 
   /**
-   * Marks only say where a chunk ended. The chunk after the last echoed mark has been playing since that echo,
-   * so that much of it was heard too, never more than the chunk itself: this puts the cut within a few ms of the
-   * truth instead of up to a chunk short. But no chunk starts sooner than a frame after it was sent: it has to
-   * reach the line, and a line that ran dry starts it on its next frame. So it counts from the later of the two,
-   * which may be short when the line ran dry but is never past what was heard.
+   * Marks only say where a chunk ended; the time since the last echo says how far playback has gone past it.
+   * It is counted to where the line will be when a clear sent now reaches it. The echo left the line half a round
+   * trip before it got here and the clear takes the other half, so playback went on from the echo a round trip
+   * before it arrived, chunk after chunk, each no sooner than a frame after it was sent (it had to reach the line,
+   * and a line that ran dry starts it on its next frame: counted short then, never past what was heard). And
+   * never more than a round trip past the next mark: its echo has not come back, so half a round trip ago
+   * playback had not passed it.
    */
-  private countPlayingChunk(): void {
-    const playing = this.pending.values().next();
-    if (playing.done) return;
-    const { chunk, sentAt } = playing.value;
-    const item = this.items.get(chunk.itemId)!;
-    const startMs = chunk.endMs - chunk.ms;
-    if (item.playedMs < startMs) return; // an earlier chunk of the item is still to be acknowledged
-    const startedAt = Math.max(this.lastAckAt, sentAt + LINE_FRAME_MS);
-    const elapsed = this.now() - startedAt;
-    item.playedMs = Math.max(item.playedMs, startMs + Math.min(chunk.ms, Math.max(0, elapsed)));
+  private countHeardSinceLastEcho(): void {
+    const now = this.now();
+    const roundTrip = this.output.roundTripMs?.() ?? 0;
+    let lineAt = this.lastAckAt - roundTrip;
+    let allowedMs: number | undefined;
+    for (const { chunk, sentAt } of this.pending.values()) {
+      const item = this.items.get(chunk.itemId)!;
+      const startMs = chunk.endMs - chunk.ms;
+      if (item.playedMs < startMs) return; // an earlier chunk of the item is still to be acknowledged
+      allowedMs ??= chunk.ms + roundTrip;
+      const startedAt = Math.max(lineAt, sentAt + LINE_FRAME_MS);
+      const heard = Math.min(chunk.ms, allowedMs, now - startedAt);
+      if (heard <= 0) return;
+      item.playedMs = Math.max(item.playedMs, startMs + heard);
+      if (heard < chunk.ms) return;
+      allowedMs -= heard;
+      lineAt = startedAt + chunk.ms;
+    }
   }
 
   /** Hands waiting chunks to the line until it holds `leadMs` of unplayed audio. */

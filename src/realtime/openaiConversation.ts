@@ -87,7 +87,11 @@ export class OpenAIConversation implements Conversation {
     let settingsSent = false;
     const { readyTimeoutMs, keepAliveMs } = this.options;
     this.readyTimer = setTimeout(() => this.giveUp(`model session not ready within ${readyTimeoutMs} ms`, true), readyTimeoutMs);
-    this.stopKeepAlive = keepAlive(rt.socket, keepAliveMs, () => this.giveUp('model socket stopped answering pings', true));
+    this.stopKeepAlive = keepAlive(rt.socket, {
+      intervalMs: keepAliveMs,
+      deadAfterMs: keepAliveMs,
+      onDead: () => this.giveUp('model socket stopped answering pings', true),
+    });
     // Without an error listener the SDK turns errors into unhandled rejections that kill the process.
     rt.on('error', (err) => {
       if (rt !== this.rt) return;

@@ -40,4 +40,9 @@ export interface Line {
   hangUp(): void;
   /** Hands the caller to another number (E.164); the line closes and the telephony entry dials it. */
   transfer(number: string): void;
+  /**
+   * How long a message takes to reach the caller's end of the line and an answer to come back (ms), as measured;
+   * undefined until it is.
+   */
+  readonly roundTripMs?: number;
 }

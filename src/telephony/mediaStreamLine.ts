@@ -23,7 +23,7 @@ export interface MediaStreamLineOptions {
   admit: (start: TwilioStart) => Admission | Promise<Admission>;
   /** A stream that has not sent `start` this long after connecting is closed. */
   startTimeoutMs: number;
-  /** Ping interval; a peer that misses a pong is gone. */
+  /** A peer that leaves a ping unanswered this long is gone. */
   keepAliveMs: number;
 }
 
@@ -34,6 +34,11 @@ export const MAX_MESSAGE_BYTES = 64 * 1024;
 const MAX_MESSAGES_PER_SECOND = 500;
 /** Messages kept while a stream's admission is being decided: a few seconds of media at most. */
 const MAX_WAITING_MESSAGES = 250;
+/**
+ * Pings go out this often from the start (every `keepAliveMs` if that is sooner): they also time the round trip,
+ * which a caller talking over the first words already needs, and a few answers give its least.
+ */
+const PING_INTERVAL_MS = 250;
 
 /**
  * A caller on a bidirectional Media Stream (Twilio's JSON messages: start, media, mark, dtmf, stop). Every frame
@@ -55,6 +60,8 @@ export abstract class MediaStreamLine implements Line {
   /** Why the stream was closed by us, if it was. */
   private failure: string | undefined;
   private readonly stopTimers: () => void;
+  /** The least round trip the peer's answers to pings have taken: what the network always adds (queueing comes and goes). */
+  private leastRoundTripMs = Infinity;
 
   /** `peer` names the other end in reasons, e.g. "Twilio stopped answering pings". */
   constructor(
@@ -66,9 +73,14 @@ export abstract class MediaStreamLine implements Line {
       if (!this.streamSid) this.fail(`no start message within ${options.startTimeoutMs} ms`);
     }, options.startTimeoutMs);
     // A half-open connection never closes by itself; a peer that stops answering pings is gone.
-    const stopKeepAlive = keepAlive(ws, options.keepAliveMs, () => {
-      this.fail(`${peer} stopped answering pings`);
-      ws.terminate();
+    const stopKeepAlive = keepAlive(ws, {
+      intervalMs: Math.min(PING_INTERVAL_MS, options.keepAliveMs),
+      deadAfterMs: options.keepAliveMs,
+      onDead: () => {
+        this.fail(`${peer} stopped answering pings`);
+        ws.terminate();
+      },
+      onRoundTrip: (ms) => (this.leastRoundTripMs = Math.min(this.leastRoundTripMs, ms)),
     });
     this.stopTimers = () => {
       clearTimeout(startTimer);
@@ -94,6 +106,10 @@ export abstract class MediaStreamLine implements Line {
     this.send(outbound.clear(this.streamSid!));
     // A barge-in's clear leaves at once, not after the rest of its tick (truncations, records).
     this.uncork();
+  }
+
+  get roundTripMs(): number | undefined {
+    return Number.isFinite(this.leastRoundTripMs) ? this.leastRoundTripMs : undefined;
   }
 
   /** Closes the stream normally. */

@@ -67,6 +67,7 @@ describe('arguments', () => {
       instances: 1,
       nodeArgs: [],
       rounds: 1,
+      networkMs: 0,
       help: false,
     });
   });
@@ -79,6 +80,7 @@ describe('arguments', () => {
     expect(parseArgs(['--ref', 'HEAD~1']).ref).toBe('HEAD~1');
     expect(parseArgs(['--instances', '2']).instances).toBe(2);
     expect(parseArgs(['--rounds', '3']).rounds).toBe(3);
+    expect(parseArgs(['--network-ms', '40']).networkMs).toBe(40);
     expect(parseArgs(['--node-arg', '--cpu-prof', '--node-arg=--cpu-prof-dir=/tmp/p']).nodeArgs).toEqual(['--cpu-prof', '--cpu-prof-dir=/tmp/p']);
   });
 

@@ -57,6 +57,11 @@ export interface DialOptions {
   answerDelayMs?: number;
   /** Where the stream connects, when a load balancer sends it elsewhere than the webhook. Default `serverUrl`. */
   streamServerUrl?: string;
+  /**
+   * How long each websocket message (and ping, and pong) takes to cross the network, each way, as between Twilio
+   * and a server far from it. Default 0.
+   */
+  networkDelayMs?: number;
 }
 
 /** Why `SimulatedCall.dial` failed: which step, and what the server answered. */
@@ -325,6 +330,7 @@ export class SimulatedCall {
   readonly closedByServer: Promise<{ code: number; reason: string; at: number }>;
 
   private readonly ws: WebSocket;
+  private readonly networkDelayMs: number;
   private readonly clock: DriftFreeClock;
   private seq = 0;
   private chunk = 0;
@@ -363,6 +369,7 @@ export class SimulatedCall {
     twiml: string;
     customParameters: Record<string, string>;
     streamUrl: string;
+    networkDelayMs: number;
   }) {
     this.callSid = init.callSid;
     this.accountSid = init.accountSid;
@@ -373,13 +380,17 @@ export class SimulatedCall {
     this.customParameters = init.customParameters;
     this.streamUrl = init.streamUrl;
     this.connectedUrl = init.connectedUrl;
+    this.networkDelayMs = init.networkDelayMs;
     this.clock = new DriftFreeClock(FRAME_MS, (n, dueAt) => this.tick(n, dueAt));
     this.closedByServer = new Promise((resolve) => (this.resolveClosedByServer = resolve));
 
     // Every listener is attached here, synchronously, so nothing the server sends right after the
     // handshake can be missed.
-    const ws = new WebSocket(init.connectedUrl, { headers: init.headers, perMessageDeflate: false, handshakeTimeout: 5000 });
+    const delay = init.networkDelayMs;
+    const ws = new WebSocket(init.connectedUrl, { headers: init.headers, perMessageDeflate: false, handshakeTimeout: 5000, autoPong: delay === 0 });
     this.ws = ws;
+    // A ping reaches us a network delay after it left, and its pong takes as long to get back.
+    if (delay > 0) ws.on('ping', (data) => setTimeout(() => ws.readyState === WebSocket.OPEN && ws.pong(data), 2 * delay));
     let isOpen = false;
     this.opened = new Promise((resolve, reject) => {
       ws.once('open', () => {
@@ -403,7 +414,10 @@ export class SimulatedCall {
         resolve();
       });
     });
-    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => this.onServerMessage(data, isBinary));
+    ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (delay === 0) this.onServerMessage(data, isBinary);
+      else setTimeout(() => this.onServerMessage(data, isBinary), delay);
+    });
   }
 
   /** Places a call: webhook → TwiML → signed websocket → `connected` + `start` → media clock. */
@@ -513,6 +527,7 @@ export class SimulatedCall {
       twiml: res.body,
       customParameters: parsed.customParameters,
       streamUrl,
+      networkDelayMs: opts.networkDelayMs ?? 0,
     });
     await call.opened;
 
@@ -624,6 +639,8 @@ export class SimulatedCall {
       });
     }
     this.endStream(performance.now());
+    // The `stop` is still on its way.
+    if (this.networkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.networkDelayMs));
     if (this.ws.readyState === WebSocket.CLOSED) return;
     this.closingByUs = true;
     if (this.ws.readyState !== WebSocket.CLOSING) this.ws.close(1000);
@@ -669,7 +686,9 @@ export class SimulatedCall {
 
   private send(msg: object): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(JSON.stringify(msg));
+    const text = JSON.stringify(msg);
+    if (this.networkDelayMs === 0) return this.ws.send(text);
+    setTimeout(() => this.ws.readyState === WebSocket.OPEN && this.ws.send(text), this.networkDelayMs);
   }
 
   private endStream(at: number): void {

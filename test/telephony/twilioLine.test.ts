@@ -5,6 +5,8 @@ import { TwilioLine, type LineEvents, type LineStart } from '../../src/telephony
 class FakeSocket extends EventEmitter {
   readyState = 1;
   answersPings = true;
+  /** How long a pong takes to come back; 0: at once. */
+  pongAfterMs = 0;
   readonly sent: any[] = [];
   closed: { code?: number; reason?: string } | undefined;
   terminated = false;
@@ -22,7 +24,9 @@ class FakeSocket extends EventEmitter {
     this.close(1006);
   }
   ping(): void {
-    if (this.answersPings) queueMicrotask(() => this.emit('pong'));
+    if (!this.answersPings) return;
+    if (this.pongAfterMs === 0) queueMicrotask(() => this.emit('pong'));
+    else setTimeout(() => this.emit('pong'), this.pongAfterMs);
   }
   frame(message: object | string): void {
     // As ws hands a text frame over.
@@ -171,6 +175,21 @@ describe('TwilioLine', () => {
     jest.advanceTimersByTime(20_000);
     expect(socket.terminated).toBe(true);
     expect(seen).toEqual(['ended: Twilio stopped answering pings']);
+  });
+
+  it('times the round trip from its pings, from the start: the least any answer took', () => {
+    const socket = new FakeSocket();
+    socket.pongAfterMs = 80;
+    const twilioLine = new TwilioLine(socket, { admit: () => ({ ok: true, reachedAt: 1 }), startTimeoutMs: 5000, keepAliveMs: 10_000, onTransfer: () => {} });
+    expect(twilioLine.roundTripMs).toBeUndefined();
+    jest.advanceTimersByTime(80);
+    expect(twilioLine.roundTripMs).toBe(80);
+    socket.pongAfterMs = 200; // a moment of queueing on the way
+    jest.advanceTimersByTime(2000);
+    expect(twilioLine.roundTripMs).toBe(80);
+    socket.pongAfterMs = 60;
+    jest.advanceTimersByTime(2000);
+    expect(twilioLine.roundTripMs).toBe(60);
   });
 
   it('keeps what arrives while a start is being admitted, and delivers it in order once it is', async () => {
