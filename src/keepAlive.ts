@@ -8,6 +8,8 @@ export interface PingableSocket {
 export interface KeepAliveOptions {
   /** How often a ping goes out (one at a time: none while one is unanswered). */
   intervalMs: number;
+  /** The first pings go out sooner, when the round trip is wanted early: this many, this far apart. */
+  firstPings?: { count: number; intervalMs: number };
   /** A ping unanswered this long means the peer is dead (a half-open TCP connection never closes by itself). */
   deadAfterMs: number;
   /** Called once when the peer is found dead. */
@@ -24,32 +26,41 @@ export function keepAlive(
 ): () => void {
   /** When the unanswered ping went out. */
   let pingedAt: number | undefined;
+  let pings = 0;
+  let timer: NodeJS.Timeout | undefined;
   const pong = () => {
     if (pingedAt === undefined) return;
     options.onRoundTrip?.(now() - pingedAt);
     pingedAt = undefined;
   };
-  socket.on('pong', pong);
   const ping = () => {
     try {
       socket.ping();
       pingedAt = now();
+      pings++;
     } catch {
       // Not open yet (or any more): nothing to wait for; the close handler deals with a closed socket.
     }
   };
-  const timer = setInterval(() => {
-    if (pingedAt === undefined) return ping();
-    if (now() - pingedAt < options.deadAfterMs) return;
-    stop();
-    options.onDead();
-  }, options.intervalMs);
-  timer.unref();
-  // The round trip is known from the start (a caller may talk over the very first words).
-  ping();
+  const schedule = () => {
+    const { firstPings } = options;
+    timer = setTimeout(tick, firstPings && pings < firstPings.count ? firstPings.intervalMs : options.intervalMs);
+    timer.unref();
+  };
+  const tick = () => {
+    if (pingedAt === undefined) ping();
+    else if (now() - pingedAt >= options.deadAfterMs) {
+      stop();
+      return options.onDead();
+    }
+    schedule();
+  };
   const stop = () => {
-    clearInterval(timer);
+    clearTimeout(timer);
     socket.off?.('pong', pong);
   };
+  socket.on('pong', pong);
+  ping();
+  schedule();
   return stop;
 }

@@ -37,6 +37,17 @@ describe('keepAlive', () => {
     expect(peer.pings).toBe(4);
   });
 
+  it('sends its first pings sooner when asked, then settles to the interval', () => {
+    const peer = new FakePeer(10);
+    keepAlive(peer, { intervalMs: 10_000, firstPings: { count: 3, intervalMs: 250 }, deadAfterMs: 10_000, onDead: () => {} }, () => Date.now());
+    jest.advanceTimersByTime(500);
+    expect(peer.pings).toBe(3);
+    jest.advanceTimersByTime(9900); // the third went out at 500
+    expect(peer.pings).toBe(3);
+    jest.advanceTimersByTime(100);
+    expect(peer.pings).toBe(4);
+  });
+
   it('finds a peer dead once a ping has gone unanswered for deadAfterMs, and stops', () => {
     const peer = new FakePeer(undefined);
     const onDead = jest.fn();

@@ -35,10 +35,10 @@ const MAX_MESSAGES_PER_SECOND = 500;
 /** Messages kept while a stream's admission is being decided: a few seconds of media at most. */
 const MAX_WAITING_MESSAGES = 250;
 /**
- * Pings go out this often from the start (every `keepAliveMs` if that is sooner): they also time the round trip,
- * which a caller talking over the first words already needs, and a few answers give its least.
+ * The first pings go out this often from the start: they time the round trip, which a caller talking over the
+ * first words already needs, and a few answers give its least. Then one every `keepAliveMs` is enough.
  */
-const PING_INTERVAL_MS = 250;
+const FIRST_PINGS = { count: 8, intervalMs: 250 };
 
 /**
  * A caller on a bidirectional Media Stream (Twilio's JSON messages: start, media, mark, dtmf, stop). Every frame
@@ -74,7 +74,8 @@ export abstract class MediaStreamLine implements Line {
     }, options.startTimeoutMs);
     // A half-open connection never closes by itself; a peer that stops answering pings is gone.
     const stopKeepAlive = keepAlive(ws, {
-      intervalMs: Math.min(PING_INTERVAL_MS, options.keepAliveMs),
+      intervalMs: options.keepAliveMs,
+      firstPings: FIRST_PINGS,
       deadAfterMs: options.keepAliveMs,
       onDead: () => {
         this.fail(`${peer} stopped answering pings`);
