@@ -199,27 +199,27 @@ describe('Playback', () => {
     expect(tight.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 45, sentMs: 120 }]);
   });
 
-  it('counts on from a round trip before the echo: playback went on while the echo travelled, and goes on while the clear does', () => {
-    let now = 0;
+  /** 200 ms handed at 0 to a line 30 ms away: at the line 15 ms later, playing from its next frame, the first chunk's echo is back at 80. */
+  function echoedOnceAt80() {
+    const clock = { now: 0 };
     const line = { ...fakeLine(), roundTripMs: () => 30 };
-    const playback = new Playback(line, 10_000, () => now);
+    const playback = new Playback(line, 10_000, () => clock.now);
     playback.play('r1', 'a', audio(200));
-    // Sent at 0, at the line 15 ms later, playing from its next frame: the first chunk's echo is back at 80.
-    now = 80;
+    clock.now = 80;
     line.play(playback, 1);
-    now = 95;
+    return { playback, clock };
+  }
+
+  it('counts on from a round trip before the echo: playback went on while the echo travelled, and goes on while the clear does', () => {
+    const { playback, clock } = echoedOnceAt80();
+    clock.now = 95;
     // The second chunk has played since 80 - 30, and will have played 45 ms when a clear sent now arrives.
     expect(playback.interrupt()).toEqual([{ itemId: 'a', audioEndMs: 85, sentMs: 200 }]);
   });
 
   it('counts no more than a round trip past the next mark, whose echo has not come back', () => {
-    let now = 0;
-    const line = { ...fakeLine(), roundTripMs: () => 30 };
-    const playback = new Playback(line, 10_000, () => now);
-    playback.play('r1', 'a', audio(200));
-    now = 80;
-    line.play(playback, 1);
-    now = 300; // the line stalled: the second chunk's echo would have been back by 150
+    const { playback, clock } = echoedOnceAt80();
+    clock.now = 300; // the line stalled: the second chunk's echo would have been back by 150
     expect(playback.interrupt()).toEqual([{ itemId: 'a', audioEndMs: 40 + 40 + 30, sentMs: 200 }]);
   });
 

@@ -122,6 +122,25 @@ describe('a call through the bridge (fake Realtime server, simulated Twilio call
     expect(call.violations).toEqual([]);
   });
 
+  it('truncates at what was heard when Twilio is far away: echoes come back late, and the clear arrives late', async () => {
+    agent = await TestAgent.start(
+      { AGENT_GREETING: '' },
+      { reply: () => ({ text: 'Let me tell you all about our opening hours and our services.', toneHz: 500, durationMs: 10_000 }) },
+    );
+    // 60 ms each way: counted from the last echo alone, the cut would be ~120 ms short.
+    const { call, session } = await agent.dialReady({ networkDelayMs: 60 });
+    call.say(loadFixture('caller-hello.ulaw'));
+    await call.waitForPlayedMs(2000, 15_000);
+    call.say(loadFixture('caller-interrupt.ulaw'));
+
+    await call.waitFor(() => call.clears.length > 0, 3000, 'clear');
+    const heardAtClear = call.playedMs(); // playout stopped where the clear found it
+    const truncation = await session.waitFor((e) => e.type === 'conversation.item.truncate');
+    const audioEndMs = (truncation as { audio_end_ms: number }).audio_end_ms;
+    expect(Math.abs(audioEndMs - heardAtClear)).toBeLessThan(40);
+    expect(call.violations).toEqual([]);
+  });
+
   it('leaves playback alone when the caller speaks while nothing plays', async () => {
     agent = await TestAgent.start({ AGENT_GREETING: '' }, { reply: () => ({ text: 'Sure.', toneHz: 500, durationMs: 300 }) });
     const { call, session } = await agent.dialReady();

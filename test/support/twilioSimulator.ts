@@ -11,7 +11,8 @@
  *     appended to a FIFO that drains at 8 bytes/ms, `mark` is echoed when playout passes it, `clear`
  *     empties the FIFO and echoes all pending marks at once;
  *  5. checks every server message against Twilio's rules (JSON text frames, exact shapes, right
- *     streamSid, base64 payload) and records violations like Twilio's errors 31950/31951.
+ *     streamSid, base64 payload) and records violations like Twilio's errors 31950/31951;
+ *  6. if asked, sits a network delay away: every message, ping and pong takes that long each way.
  *
  * It knows exactly what the caller heard and when, so tests can check barge-in and truncation against
  * the truth. It speaks only the wire protocol and imports nothing from src/, so it cannot share the
