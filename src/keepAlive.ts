@@ -18,7 +18,10 @@ export interface KeepAliveOptions {
   onRoundTrip?(ms: number): void;
 }
 
-/** Pings the peer, at once and then every interval, to know it is alive and how far away it is. Returns a function that stops it. */
+/**
+ * Pings the peer, at once and then every interval, to know it is alive and how far away it is. Returns a function
+ * that stops it.
+ */
 export function keepAlive(
   socket: PingableSocket,
   options: KeepAliveOptions,

@@ -16,7 +16,10 @@ export interface PlaybackOutput {
   clear(): void;
   /** A chunk starts playing about now (its echo may come back on the caller's line). */
   playing?(chunk: Buffer): void;
-  /** The line's round trip (ms), if known: an echo arrives half of it after playback passed its mark, and a clear takes the other half to stop playback. */
+  /**
+   * The line's round trip (ms), if known: an echo arrives half of it after playback passed its mark, and a clear
+   * takes the other half to stop playback.
+   */
   roundTripMs?(): number | undefined;
 }
 

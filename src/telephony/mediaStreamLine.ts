@@ -60,7 +60,7 @@ export abstract class MediaStreamLine implements Line {
   /** Why the stream was closed by us, if it was. */
   private failure: string | undefined;
   private readonly stopTimers: () => void;
-  /** The least round trip the peer's answers to pings have taken: what the network always adds (queueing comes and goes). */
+  /** The least round trip any answer to a ping took: what the network always adds (queueing comes and goes). */
   private leastRoundTripMs = Infinity;
 
   /** `peer` names the other end in reasons, e.g. "Twilio stopped answering pings". */

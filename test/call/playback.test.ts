@@ -199,7 +199,10 @@ describe('Playback', () => {
     expect(tight.interrupt()).toEqual([{ itemId: 'b', audioEndMs: 45, sentMs: 120 }]);
   });
 
-  /** 200 ms handed at 0 to a line 30 ms away: at the line 15 ms later, playing from its next frame, the first chunk's echo is back at 80. */
+  /**
+   * 200 ms handed at 0 to a line 30 ms away: at the line 15 ms later and playing from its next frame, the first
+   * chunk's echo is back at 80.
+   */
   function echoedOnceAt80() {
     const clock = { now: 0 };
     const line = { ...fakeLine(), roundTripMs: () => 30 };
