@@ -1,6 +1,7 @@
 /**
- * One load run of one bridge: the fake Realtime server and the simulated callers in this process, the bridge
- * under test (the real server, or the baseline) in a child process on 127.0.0.1, measured from outside.
+ * One load run of one bridge: the simulated callers in this process, the fake Realtime server on a worker thread
+ * of it, the bridge under test (the real server, or the baseline) in a child process on 127.0.0.1, measured from
+ * outside.
  *
  * Every call: dial, hear TALK_AFTER_HEARD_MS of the greeting, say the caller-hello phrase over it (a barge-in:
  * the bridge clears the line and truncates the greeting), hear the one reply, stay on in silence until
@@ -15,14 +16,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { mulaw } from 'alawmulaw';
 import type WebSocket from 'ws';
-import { FakeRealtimeServer, type FakeSession, type ReplySpec } from '../../test/support/fakeRealtime';
+import type { ReplySpec } from '../../test/support/fakeRealtime';
 import { loadFixture } from '../../test/support/fixtures';
 import { createTestSchema, type TestSchema } from '../../test/support/postgres';
 import { SimulatedCall } from '../../test/support/twilioSimulator';
 import type { LoadOptions, Mode } from './args';
-import { base64Bytes, heardBefore, inboundLatencies, minimumLag, outboundLatencies, type DeltaSent, type MediaReceived } from './match';
+import { FakeModel, type SessionRecord } from './fakeModel';
+import { base64Bytes, heardBefore, inboundLatencies, minimumLag, outboundLatencies, type MediaReceived } from './match';
 import { sampleProcess, type ProcSample } from './proc';
 import { median, summarize, type Summary } from './stats';
 
@@ -43,8 +44,6 @@ const TOLERANCE_BYTES = 40;
 const MULAW_BYTES_PER_MS = 8;
 const FRAME_BYTES = 160;
 const SILENCE_PAYLOAD = Buffer.alloc(FRAME_BYTES, 0xff).toString('base64');
-/** A sample louder than this is the caller's voice, not silence run through a filter. */
-const LOUD_SAMPLE = 64;
 const STARTUP_TIMEOUT_MS = 60_000;
 const DIAL_SESSION_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -151,20 +150,6 @@ export interface ModeResult {
   loadAverage: { before: number[]; after: number[] };
 }
 
-interface SessionRecord {
-  session: FakeSession;
-  /** When each 20 ms frame arrived: an append of several frames (silence the bridge held back) counts for each. */
-  appendTimes: number[];
-  /** Milliseconds of each append that was not whole 20 ms frames (silence filled in by the bridge): not counted. */
-  oddAppends: number[];
-  /** The first frame in `appendTimes` with the caller's voice in it. */
-  firstLoudAppend: number;
-  firstLoudAt: number | undefined;
-  /** Assistant audio per item, in the order the items started. */
-  items: Map<string, DeltaSent[]>;
-  truncates: Array<{ itemId: string; audioEndMs: number; at: number }>;
-}
-
 interface CallRecord {
   index: number;
   dialStartedAt: number;
@@ -177,6 +162,8 @@ interface CallRecord {
   phraseFrame: number;
   quietAt: number | undefined;
   serverClosedAt: number | undefined;
+  /** Its model session, by the order the fake accepted them. */
+  sessionIndex: number | undefined;
   session: SessionRecord | undefined;
 }
 
@@ -399,67 +386,6 @@ function loopDelayMs(ns: number): number {
   return Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
 }
 
-function formatOf(format: unknown): string {
-  return (format as { type?: string } | undefined)?.type ?? 'audio/pcm';
-}
-
-/** Watches one model session: when each append arrived, the assistant audio it sent, the truncates it got. */
-function instrument(session: FakeSession): SessionRecord {
-  const rec: SessionRecord = { session, appendTimes: [], oddAppends: [], firstLoudAppend: -1, firstLoudAt: undefined, items: new Map(), truncates: [] };
-  const ends = new Map<string, number>();
-  session.on('client-event', (event: any) => {
-    const now = performance.now();
-    if (event.type === 'input_audio_buffer.append') {
-      const pcm = formatOf(session.sessionConfig?.audio?.input?.format) === 'audio/pcm';
-      const bytes = base64Bytes(event.audio);
-      const frameBytes = pcm ? FRAME_BYTES * 6 : FRAME_BYTES;
-      if (bytes === 0 || bytes % frameBytes !== 0) {
-        rec.oddAppends.push(bytes / (pcm ? 48 : MULAW_BYTES_PER_MS));
-        return;
-      }
-      const frames = bytes / frameBytes;
-      for (let f = 0; f < frames; f++) rec.appendTimes.push(now);
-      const loud = rec.firstLoudAppend < 0 ? firstLoudFrame(event.audio, pcm, frameBytes) : -1;
-      if (loud >= 0) {
-        rec.firstLoudAppend = rec.appendTimes.length - frames + loud;
-        rec.firstLoudAt = now;
-      }
-    } else if (event.type === 'conversation.item.truncate') {
-      rec.truncates.push({ itemId: event.item_id, audioEndMs: event.audio_end_ms, at: now });
-    }
-  });
-  session.on('server-event', (event: any) => {
-    if (event.type !== 'response.output_audio.delta') return;
-    const now = performance.now();
-    const pcm = formatOf(session.sessionConfig?.audio?.output?.format) === 'audio/pcm';
-    const bytes = base64Bytes(event.delta);
-    const end = (ends.get(event.item_id) ?? 0) + (pcm ? bytes / 6 : bytes);
-    ends.set(event.item_id, end);
-    let deltas = rec.items.get(event.item_id);
-    if (!deltas) rec.items.set(event.item_id, (deltas = []));
-    deltas.push({ at: now, endBytes: end });
-  });
-  return rec;
-}
-
-/** The first frame of an append with a loud sample in it, or -1. */
-function firstLoudFrame(b64: string, pcm: boolean, frameBytes: number): number {
-  const buf = Buffer.from(b64, 'base64');
-  const samples = pcm ? new Int16Array(buf.buffer, buf.byteOffset, buf.length >> 1) : mulaw.decode(new Uint8Array(buf));
-  const samplesPerFrame = pcm ? frameBytes / 2 : frameBytes;
-  for (let i = 0; i < samples.length; i++) if (Math.abs(samples[i]!) > LOUD_SAMPLE) return Math.floor(i / samplesPerFrame);
-  return -1;
-}
-
-/** The fake keeps every event and all input audio for tests to inspect; a long run must not. */
-function forgetHistory(session: FakeSession): void {
-  session.clientEvents.length = 0;
-  session.serverEvents.length = 0;
-  const kept = session as unknown as { pcm24kChunks?: unknown[]; pcm8kChunks?: unknown[] };
-  if (kept.pcm24kChunks) kept.pcm24kChunks.length = 0;
-  if (kept.pcm8kChunks) kept.pcm8kChunks.length = 0;
-}
-
 /** Records when each media frame leaves the simulated caller, and which one starts the phrase. */
 function watchFrames(call: SimulatedCall, rec: CallRecord): void {
   const ws = (call as unknown as { ws?: WebSocket }).ws;
@@ -497,14 +423,11 @@ export async function runMode(mode: Mode, options: RunOptions, root: string, log
   const loadBefore = os.loadavg();
   const harnessLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   harnessLoop.enable();
-  const fake = await FakeRealtimeServer.start({ speedup: SPEEDUP, reply: (index) => ({ ...(index === 0 ? GREETING : REPLY) }) });
+  const fake = await FakeModel.start({ speedup: SPEEDUP, greeting: GREETING, reply: REPLY });
   const dir = mkdtempSync(path.join(os.tmpdir(), `load-${mode}-`));
   let bridge: Bridges | undefined;
   let schema: TestSchema | undefined;
   const records: CallRecord[] = [];
-  const sessions: SessionRecord[] = [];
-  let collecting = true;
-  const trimmer = setInterval(() => sessions.forEach((s) => forgetHistory(s.session)), 1000);
   try {
     const caFile = path.join(dir, 'fake-ca.pem');
     writeFileSync(caFile, fake.ca);
@@ -543,14 +466,6 @@ export async function runMode(mode: Mode, options: RunOptions, root: string, log
     if (started.includes(false)) throw new Error(`the ${mode} bridge did not start:\n${bridge.output}`);
     log(`${mode}: ${instances > 1 ? `${instances} instances` : 'bridge'} up (pid ${bridge.pids}), dialling ${planned} calls`);
 
-    // Every model session is watched from the moment it is accepted, in the order they arrive.
-    void (async () => {
-      while (collecting) {
-        const session = await fake.nextSession();
-        if (collecting) sessions.push(instrument(session));
-      }
-    })();
-
     const idleFrom = bridge.sample(performance.now());
     await sleep(1000);
     const idle = bridge.sample(performance.now());
@@ -571,10 +486,11 @@ export async function runMode(mode: Mode, options: RunOptions, root: string, log
           phraseFrame: -1,
           quietAt: undefined,
           serverClosedAt: undefined,
+          sessionIndex: undefined,
           session: undefined,
         };
         records.push(rec);
-        const sessionsBefore = sessions.length;
+        const sessionsBefore = fake.sessions;
         try {
           rec.call = await SimulatedCall.dial({
             ...running.route(rec.index),
@@ -592,8 +508,8 @@ export async function runMode(mode: Mode, options: RunOptions, root: string, log
         void rec.call.closedByServer.then(({ at }) => (rec.serverClosedAt = at));
         if (pairing === 'dial order') {
           // One dial at a time: the next session the fake accepts is this call's.
-          const paired = await until(() => sessions.length > sessionsBefore, 5, performance.now() + DIAL_SESSION_TIMEOUT_MS);
-          if (paired && sessions.length === sessionsBefore + 1) rec.session = sessions[sessionsBefore];
+          const paired = await until(() => fake.sessions > sessionsBefore, 5, performance.now() + DIAL_SESSION_TIMEOUT_MS);
+          if (paired && fake.sessions === sessionsBefore + 1) rec.sessionIndex = sessionsBefore;
           else pairing = 'speech onset';
         }
         scripts.push(callScript(rec, rec.call, phrase, rec.connectedAt + seconds * 1000));
@@ -648,11 +564,12 @@ export async function runMode(mode: Mode, options: RunOptions, root: string, log
     const runEnd = bridge.sample(performance.now());
     const runProbe = await bridge.probe('read');
     const connectedSeconds = connected.reduce((sum, r) => sum + (Math.min(r.serverClosedAt ?? Infinity, r.connectedAt! + seconds * 1000) - r.connectedAt!) / 1000, 0);
-    collecting = false;
+    const sessions = await fake.records();
     const exit = await bridge.stop();
 
     // ---- per call, with its model session ----
     if (pairing === 'speech onset') pairByOnset(connected, sessions);
+    else for (const rec of connected) rec.session = rec.sessionIndex === undefined ? undefined : sessions[rec.sessionIndex];
     const inWindow = connected.filter((r) => r.serverClosedAt === undefined || r.serverClosedAt > end.at).length;
     const callerToModel: number[] = [];
     const callerToModelSpeech: number[] = [];
@@ -688,7 +605,7 @@ export async function runMode(mode: Mode, options: RunOptions, root: string, log
         modelToCaller.push(...match.latencies);
       }
       const clearAt = call.clears.find((t) => t >= spokeAt);
-      const speechStartedAt = s.session.speechStartedAt.find((t) => t >= spokeAt);
+      const speechStartedAt = s.speechStartedAt.find((t) => t >= spokeAt);
       if (clearAt !== undefined) {
         clearAfterCallerSpoke.push(clearAt - spokeAt);
         if (speechStartedAt !== undefined) clearAfterSpeechStarted.push(clearAt - speechStartedAt);
@@ -703,7 +620,7 @@ export async function runMode(mode: Mode, options: RunOptions, root: string, log
     const cpuMs = end.sample && start.sample ? end.sample.cpuMs - start.sample.cpuMs : NaN;
     const steadyRss = median(rssSamples.filter((s) => s.at >= start.at).map((s) => s.rssBytes));
     const fakeErrors: Record<string, number> = {};
-    for (const s of sessions) for (const e of s.session.errorsSent) fakeErrors[e.code] = (fakeErrors[e.code] ?? 0) + 1;
+    for (const s of sessions) for (const code of s.errors) fakeErrors[code] = (fakeErrors[code] ?? 0) + 1;
     return {
       mode,
       instances,
@@ -754,8 +671,6 @@ export async function runMode(mode: Mode, options: RunOptions, root: string, log
       loadAverage: { before: loadBefore, after: os.loadavg() },
     };
   } finally {
-    collecting = false;
-    clearInterval(trimmer);
     harnessLoop.disable();
     for (const r of records) r.call?.close();
     if (bridge) await bridge.stop();
