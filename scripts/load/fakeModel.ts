@@ -8,7 +8,7 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { performance } from 'node:perf_hooks';
 import { mulaw } from 'alawmulaw';
 import { FakeRealtimeServer, type FakeSession, type ReplySpec } from '../../test/support/fakeRealtime';
-import { base64Bytes, type DeltaSent } from './match';
+import { base64Bytes, FRAME_BYTES, MULAW_BYTES_PER_MS, type DeltaSent } from './match';
 
 export interface FakeModelOptions {
   /** The fake model speaks this many times faster than real time. */
@@ -40,8 +40,6 @@ type FromWorker =
   | { type: 'records'; records: SessionRecord[] }
   | { type: 'failed'; error: string };
 
-const FRAME_BYTES = 160;
-const MULAW_BYTES_PER_MS = 8;
 /** A sample louder than this is the caller's voice, not silence run through a filter. */
 const LOUD_SAMPLE = 64;
 

@@ -4,6 +4,11 @@
  * the fake model share its clock).
  */
 
+/** μ-law at 8 kHz, as Twilio sends it. */
+export const MULAW_BYTES_PER_MS = 8;
+/** One Twilio media frame: 20 ms of μ-law. */
+export const FRAME_BYTES = 160;
+
 /**
  * Caller → model latency of each frame sent within [from, to]. The bridge forwards frames one to one once its
  * model session is ready, so append `a` carries frame `a + offset`; the offset comes from the first frame of

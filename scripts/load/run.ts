@@ -23,7 +23,7 @@ import { createTestSchema, type TestSchema } from '../../test/support/postgres';
 import { SimulatedCall } from '../../test/support/twilioSimulator';
 import type { LoadOptions, Mode } from './args';
 import { FakeModel, type SessionRecord } from './fakeModel';
-import { base64Bytes, heardBefore, inboundLatencies, minimumLag, outboundLatencies, type MediaReceived } from './match';
+import { base64Bytes, FRAME_BYTES, heardBefore, inboundLatencies, minimumLag, MULAW_BYTES_PER_MS, outboundLatencies, type MediaReceived } from './match';
 import { sampleProcess, type ProcSample } from './proc';
 import { median, summarize, type Summary } from './stats';
 
@@ -41,8 +41,6 @@ export const TALK_AFTER_HEARD_MS = 400;
 const LEAD_MS = 1000;
 /** A resampling filter holds back a few samples of each delta until the next one: well under 5 ms. */
 const TOLERANCE_BYTES = 40;
-const MULAW_BYTES_PER_MS = 8;
-const FRAME_BYTES = 160;
 const SILENCE_PAYLOAD = Buffer.alloc(FRAME_BYTES, 0xff).toString('base64');
 const STARTUP_TIMEOUT_MS = 60_000;
 const DIAL_SESSION_TIMEOUT_MS = 10_000;
